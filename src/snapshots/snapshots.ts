@@ -61,7 +61,8 @@ export interface SnapshotStore {
   unmount(target: string): Promise<void>;
   /** The upper directory of a writable layer (what the container changed). */
   upperDir(key: string): string;
-  changes(key: string): Change[];
+  /** Async: opaque directories are read with getfattr, one call for the whole upper dir. */
+  changes(key: string): Promise<Change[]>;
   /** The writable layer's changes as a layer tar (whiteouts for deletions), for commit. */
   diffTar(key: string): Readable;
   /** Bytes used by the writable layer. */
@@ -69,4 +70,4 @@ export interface SnapshotStore {
   remove(key: string): Promise<void>;
 }
 
-export { openSnapshotStore } from './overlay-store.js';
+export { chainIdOf, openSnapshotStore } from './overlay-store.js';
