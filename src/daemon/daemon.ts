@@ -11,6 +11,10 @@ import path from 'node:path';
 import { ApiServer } from '../api/server.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { imageRoutes } from '../api/routes/images.js';
+import { containerInspectRoutes } from '../api/routes/container-inspect.js';
+import { containerRoutes } from '../api/routes/containers.js';
+import { ContainerCore } from '../containers/service.js';
+import { openRuntime } from '../runtime/runc-conmon.js';
 import { openContentStore } from '../content/content.js';
 import { openImageService } from '../images/images.js';
 import { openSnapshotStore } from '../snapshots/snapshots.js';
@@ -84,6 +88,24 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   const content = openContentStore(config.root);
   const snapshots = openSnapshotStore(config.root, store);
   const images = openImageService({ store, content, snapshots, events });
+  // Bundles share the container directories (`<root>/containers/<id>`), as the runtime expects.
+  const runtime = openRuntime({
+    execRoot: config.execRoot,
+    stateRoot: path.join(config.root, 'containers'),
+    runc: config.runc,
+    conmon: config.conmon,
+  });
+  const containers = new ContainerCore({
+    root: config.root,
+    store,
+    runtime,
+    snapshots,
+    images,
+    events,
+    initPath: config.initPath,
+    cgroupParent: config.cgroupParent,
+  });
+  images.setImageInUse((id) => containers.usersOfImage(id));
 
   const api = new ApiServer();
   systemRoutes(api, {
@@ -93,15 +115,19 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     cgroupVersion: fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1',
     runcVersion: version,
     imageCount: () => images.count(),
-    containerCounts: () => ({ total: 0, running: 0, paused: 0, stopped: 0 }),
+    containerCounts: () => containers.counts(),
     diskUsage: async () => ({
       ...(await images.usage()),
-      Containers: [],
+      Containers: containers.listContainers({ all: true, limit: -1, size: true, filters: new Map() }),
       Volumes: [],
       BuildCache: [],
     }),
   });
   imageRoutes(api, images);
+  containerRoutes(api, containers);
+  containerInspectRoutes(api, { containers, runtime, snapshots, images, events });
+  // Live restore: adopt running tasks, record exits that happened while we were down.
+  await containers.recover();
 
   for (const host of config.hosts) await api.listen(host);
   log.info(`berthd ${process.pid} listening on ${config.hosts.join(', ')} (root ${config.root})`);
@@ -110,6 +136,8 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     config,
     async shutdown() {
       await api.close();
+      containers.close();
+      runtime.close();
       store.close();
       fs.rmSync(pidFile, { force: true });
     },
