@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { EngineError } from '../util/errors.js';
 import { extractTar } from './tar-extract.js';
@@ -111,11 +112,14 @@ async function assertRejected(
   badEntry: string,
   outside: string,
   message = 'path escapes the target',
+  scoped = false,
 ) {
-  const target = path.join(tempDir(t), 'a', 'b');
+  const scopeRoot = tempDir(t);
+  const target = path.join(scopeRoot, 'a', 'b');
   fs.mkdirSync(target, { recursive: true });
   const before = fs.readdirSync(outside);
-  await assert.rejects(extractTar(streamOf(await makeTar(entries)), target, { whiteouts: true }), (e) => {
+  const opts = scoped ? { whiteouts: false, scopeRoot } : { whiteouts: true };
+  await assert.rejects(extractTar(streamOf(await makeTar(entries)), target, opts), (e) => {
     assert.ok(e instanceof EngineError, String(e));
     assert.equal(e.status, 400);
     assert.equal(e.message, `invalid tar entry "${badEntry}": ${message}`);
@@ -275,4 +279,162 @@ test('without setfattr, an opaque directory becomes whiteouts for the names belo
     assert.ok(st.isCharacterDevice() && st.rdev === 0, `${n} is a whiteout`);
   }
   assert.doesNotMatch(sh(`getfattr -d -m - ${path.join(target, 'opq')}`), /opaque/);
+});
+
+test('a directory later replaced by a symlink does not get its times set through the link', async (t) => {
+  const outside = tempDir(t, 'berth-outside-');
+  fs.mkdirSync(path.join(outside, 'sub'));
+  const before = fs.statSync(path.join(outside, 'sub')).mtimeMs;
+  const tar = await makeTar([
+    { name: 'd/sub', type: 'directory' },
+    { name: 'd', type: 'symlink', linkname: outside },
+  ]);
+  await extractTar(streamOf(tar), tempDir(t), { whiteouts: false });
+  assert.equal(fs.statSync(path.join(outside, 'sub')).mtimeMs, before);
+});
+
+/** A container-like root with `/usr/bin`, `/data` and an empty `/tmp/dst` to copy into. */
+function scopeFixture(t: { after(fn: () => void): void }) {
+  const root = tempDir(t, 'berth-rootfs-');
+  for (const d of ['usr/bin', 'data', 'etc', 'tmp/dst'])
+    fs.mkdirSync(path.join(root, d), { recursive: true });
+  fs.writeFileSync(path.join(root, 'usr/bin/sh'), 'shell');
+  fs.symlinkSync('usr/bin', path.join(root, 'bin'));
+  return { root, dst: path.join(root, 'tmp/dst') };
+}
+
+const scoped = (tar: Buffer, target: string, scopeRoot: string) =>
+  extractTar(streamOf(tar), target, { whiteouts: false, scopeRoot, noOverwriteDirNonDir: true });
+
+test('scopeRoot: entries under a parent symlinked to a relative dir are written through it', async (t) => {
+  const { root } = scopeFixture(t);
+  await scoped(await makeTar([{ name: 'bin/x', content: 'x' }]), root, root);
+  assert.equal(fs.readFileSync(path.join(root, 'usr/bin/x'), 'utf8'), 'x');
+  assert.equal(fs.readlinkSync(path.join(root, 'bin')), 'usr/bin', '/bin stays a symlink');
+  // A hardlink whose target's parent is the symlink resolves in the root too.
+  await scoped(await makeTar([{ name: 'bin/sh2', type: 'link', linkname: 'bin/sh' }]), root, root);
+  assert.equal(
+    fs.statSync(path.join(root, 'usr/bin/sh2')).ino,
+    fs.statSync(path.join(root, 'usr/bin/sh')).ino,
+  );
+});
+
+test('scopeRoot: an absolute link to a dir in the root is re-rooted, missing parents are made', async (t) => {
+  const { root, dst } = scopeFixture(t);
+  fs.symlinkSync('/data', path.join(dst, 'd'));
+  await scoped(
+    await makeTar([
+      { name: 'd/f', content: 'f' },
+      { name: 'd/new/g', content: 'g' },
+    ]),
+    dst,
+    root,
+  );
+  assert.equal(fs.readFileSync(path.join(root, 'data/f'), 'utf8'), 'f');
+  assert.equal(fs.readFileSync(path.join(root, 'data/new/g'), 'utf8'), 'g');
+  assert.ok(fs.lstatSync(path.join(dst, 'd')).isSymbolicLink());
+});
+
+test('scopeRoot: links to /, to ../../.. and to host paths stay inside the root', async (t) => {
+  const { root, dst } = scopeFixture(t);
+  const outside = tempDir(t, 'berth-outside-');
+  const name = `berth-scope-${process.pid}`;
+  fs.symlinkSync('/', path.join(dst, 'r'));
+  fs.symlinkSync('../../../../../../..', path.join(dst, 'u'));
+  fs.symlinkSync(outside, path.join(dst, 'h'));
+  const tar = await makeTar([
+    { name: `r/etc/${name}-1`, content: '1' },
+    { name: `u/etc/${name}-2`, content: '2' },
+    { name: 'h/f', content: 'h' },
+    // Links the tar itself creates are followed the same way.
+    { name: 'up', type: 'symlink', linkname: '../../..' },
+    { name: `up/etc/${name}-3`, content: '3' },
+  ]);
+  await scoped(tar, dst, root);
+  for (const i of [1, 2, 3]) {
+    assert.equal(fs.readFileSync(path.join(root, `etc/${name}-${i}`), 'utf8'), String(i));
+    assert.equal(fs.existsSync(`/etc/${name}-${i}`), false, 'the host /etc is untouched');
+  }
+  assert.deepEqual(fs.readdirSync(outside), []);
+  assert.equal(fs.readFileSync(path.join(root, outside, 'f'), 'utf8'), 'h');
+  assert.equal(fs.readlinkSync(path.join(dst, 'up')), '../../..');
+});
+
+test('scopeRoot: an entry that is itself a symlink is created as one, never followed', async (t) => {
+  const { root, dst } = scopeFixture(t);
+  const outside = tempDir(t, 'berth-outside-');
+  fs.writeFileSync(path.join(outside, 'victim'), 'keep');
+  fs.symlinkSync(path.join(outside, 'victim'), path.join(dst, 'f'));
+  fs.symlinkSync('/etc', path.join(dst, 'e'));
+  const tar = await makeTar([
+    { name: 'f', content: 'replaced' },
+    { name: 'e', type: 'symlink', linkname: '/data' },
+    { name: 'l', type: 'symlink', linkname: '/etc/shadow' },
+  ]);
+  await scoped(tar, dst, root);
+  assert.equal(fs.readFileSync(path.join(outside, 'victim'), 'utf8'), 'keep');
+  assert.equal(fs.lstatSync(path.join(dst, 'f')).isFile(), true);
+  assert.equal(fs.readFileSync(path.join(dst, 'f'), 'utf8'), 'replaced');
+  assert.equal(fs.readlinkSync(path.join(dst, 'e')), '/data');
+  assert.equal(fs.readlinkSync(path.join(dst, 'l')), '/etc/shadow');
+  assert.deepEqual(fs.readdirSync(path.join(root, 'etc')), [], 'nothing written through /etc');
+});
+
+test('scopeRoot: hostile tars are refused, naming the entry, with nothing written outside', async (t) => {
+  const outside = tempDir(t, 'berth-outside-');
+  fs.writeFileSync(path.join(outside, 'secret'), 'keep');
+  const reject = (entries: Parameters<typeof makeTar>[0], bad: string, message?: string) =>
+    assertRejected(t, entries, bad, outside, message, true);
+  await reject([{ name: '../x', content: 'x' }], '../x');
+  await reject([{ name: 'ok/../../x', content: 'x' }], 'ok/../../x');
+  await reject([{ name: '/../../x', content: 'x' }], '/../../x');
+  await reject([{ name: 'l', type: 'link', linkname: '../../x' }], 'l');
+  // The host file is not reachable: the link's target resolves to <root>/<outside>/secret.
+  await reject(
+    [
+      { name: 's', type: 'symlink', linkname: outside },
+      { name: 'l', type: 'link', linkname: 's/secret' },
+    ],
+    'l',
+    `hardlink target "s/secret" not found`,
+  );
+  await reject(
+    [
+      { name: 'up', type: 'symlink', linkname: '../../../..' },
+      { name: 'l', type: 'link', linkname: `up${outside}/secret` },
+    ],
+    'l',
+    `hardlink target "up${outside}/secret" not found`,
+  );
+  assert.equal(fs.statSync(path.join(outside, 'secret')).nlink, 1);
+  assert.equal(fs.readFileSync(path.join(outside, 'secret'), 'utf8'), 'keep');
+});
+
+test('scopeRoot: the target must lie inside the scope root', async (t) => {
+  const { root } = scopeFixture(t);
+  await assert.rejects(
+    extractTar(streamOf(await makeTar([{ name: 'x', content: 'x' }])), tempDir(t), {
+      whiteouts: false,
+      scopeRoot: root,
+    }),
+    /is not inside scope root/,
+  );
+});
+
+test('a refused entry of a tar arriving in many chunks rejects instead of hanging', {
+  timeout: 10_000,
+}, async (t) => {
+  const bytes = await makeTar([
+    { name: '../evil', content: 'x'.repeat(4096) },
+    { name: 'more', content: 'y'.repeat(65536) },
+  ]);
+  const chunks: Buffer[] = [];
+  for (let off = 0; off < bytes.length; off += 512) chunks.push(bytes.subarray(off, off + 512));
+  const scopeRoot = tempDir(t);
+  for (const opts of [{ whiteouts: false }, { whiteouts: false, scopeRoot }]) {
+    await assert.rejects(
+      extractTar(Readable.from(chunks), scopeRoot, opts),
+      /invalid tar entry "\.\.\/evil": path escapes the target/,
+    );
+  }
 });

@@ -8,12 +8,21 @@
  * lstat, component by component, so no symlink (least of all one the tar itself created)
  * is ever followed. Files are created with O_EXCL after removing what was there.
  * The caller decides what survives a failure: snapshots unpack into a temporary directory.
+ *
+ * With `scopeRoot` (docker cp) symlinked parents are followed instead, but evaluated as if
+ * the scope root were `/` (moby's FollowSymlinkInScope): `bin/x` under `bin -> usr/bin`
+ * lands in `usr/bin/x`, and a link to `/` or `../../..` stays in the root. The entry's own
+ * last element is never followed, so a symlink entry is created as a symlink. The resolved
+ * parents are re-checked with lstat before writing; a process in a running container that
+ * swaps a directory for a symlink in between can still win that race (as with Docker
+ * before it paused containers for cp).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type tar from 'tar-stream';
+import { resolveInRootfs } from '../runtime/rootfs-path.js';
 import { badRequest, isEngineError } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import { uncompressed } from './decompress.js';
@@ -37,6 +46,11 @@ export interface ExtractOptions {
   chown?: boolean;
   /** Also write the uncompressed tar to this new file (fsync'ed), to serve the layer byte for byte later. */
   keepTarAt?: string;
+  /**
+   * docker cp semantics: follow symlinks in entries' parent directories, evaluating them inside
+   * this root (a container's rootfs). `targetDir` must be inside it. Not with `whiteouts`.
+   */
+  scopeRoot?: string;
 }
 
 export interface ExtractResult {
@@ -56,9 +70,10 @@ export async function extractTar(
   opts: ExtractOptions,
 ): Promise<ExtractResult> {
   const root = fs.realpathSync(targetDir);
+  const scope = opts.scopeRoot === undefined ? undefined : targetScope(opts.scopeRoot, root, opts);
   const parser = tarParser();
   const ex = parser.extract;
-  const unpacker = new Unpacker(root, opts);
+  const unpacker = new Unpacker(root, opts, scope);
   const hash = createHash('sha256');
   let tarSize = 0;
   const keep = opts.keepTarAt ? await fs.promises.open(opts.keepTarAt, 'wx', 0o644) : undefined;
@@ -67,7 +82,8 @@ export async function extractTar(
   const pump = (async () => {
     try {
       for await (const chunk of await uncompressed(input)) {
-        if (stopped) break;
+        // The consumer destroys the parser when an entry is refused: nothing more to feed.
+        if (stopped || isDestroying(ex)) break;
         hash.update(chunk);
         tarSize += chunk.length;
         if (keep) await keep.write(chunk);
@@ -107,7 +123,33 @@ export async function extractTar(
   return { diffId: `sha256:${hash.digest('hex')}`, tarSize };
 }
 
+interface Scope {
+  /** The scope root, symlinks resolved. */
+  root: string;
+  /** The target's path inside the scope root, `/`-rooted. */
+  target: string;
+}
+
+/** Checks the caller's contract: a programming error, not the client's, when broken. */
+function targetScope(scopeRoot: string, target: string, opts: ExtractOptions): Scope {
+  if (opts.whiteouts) throw new Error('extractTar: scopeRoot cannot be combined with whiteouts');
+  const root = fs.realpathSync(scopeRoot);
+  const rel = path.relative(root, target);
+  if (rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) {
+    throw new Error(`extractTar: target ${target} is not inside scope root ${root}`);
+  }
+  return { root, target: `/${rel}` };
+}
+
+const isInside = (dir: string, p: string) => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+
+/** streamx's flag, set as soon as destroy() is called ('close' follows, once). */
+const isDestroying = (ex: tar.Extract) =>
+  ex.destroyed || (ex as { destroying?: boolean }).destroying === true;
+
 function drained(ex: tar.Extract): Promise<void> {
+  // A destroyed parser never drains, and its 'close' may already have fired.
+  if (isDestroying(ex)) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       ex.off('drain', done);
@@ -149,6 +191,7 @@ const escapes = (name: string) => badRequest(`invalid tar entry "${name}": path 
 class Unpacker {
   /** Relative directories checked to be real directories (not symlinks) inside the target. */
   private readonly safeDirs = new Set<string>(['']);
+  /** Host paths of directories whose times are set at the end, once nothing more is written inside. */
   private readonly dirTimes = new Map<string, { atime: number; mtime: number }>();
   private readonly emulatedOpaque: string[] = [];
   private readonly chown: boolean;
@@ -157,6 +200,7 @@ class Unpacker {
   constructor(
     private readonly root: string,
     private readonly opts: ExtractOptions,
+    private readonly scope?: Scope,
   ) {
     this.chown = opts.chown !== false && process.getuid?.() === 0;
   }
@@ -176,16 +220,15 @@ class Unpacker {
     const base = path.posix.basename(rel);
     if (this.opts.whiteouts && base.startsWith(WH_PREFIX)) return this.whiteout(h, rel, base);
 
-    this.ensureParents(rel, h.name, true);
-    const abs = this.abs(rel);
+    const abs = this.placeEntry(rel, h.name);
     if (this.clearExisting(rel, abs, h) === 'keep-dir') {
-      await this.applyMeta(abs, rel, h);
+      await this.applyMeta(abs, h);
       return;
     }
     switch (h.type) {
       case 'directory':
         fs.mkdirSync(abs, { mode: 0o700 });
-        this.safeDirs.add(rel);
+        if (!this.scope) this.safeDirs.add(rel);
         break;
       case 'file':
         await writeFile(abs, body);
@@ -210,11 +253,35 @@ class Unpacker {
         log.warn(`skipping tar entry "${h.name}" of unsupported type ${h.rawType}`);
         return;
     }
-    await this.applyMeta(abs, rel, h);
+    await this.applyMeta(abs, h);
   }
 
   private abs(rel: string): string {
     return rel === '' ? this.root : path.join(this.root, rel);
+  }
+
+  /** The host path where entry `rel` goes, its parents made and checked to be real directories. */
+  private placeEntry(rel: string, entryName: string): string {
+    if (!this.scope) {
+      this.ensureParents(rel, entryName, true);
+      return this.abs(rel);
+    }
+    const [parentRel, base] = this.scopedParent(rel);
+    this.ensureParents(parentRel ? `${parentRel}/${base}` : base, entryName, true, this.scope.root);
+    return path.join(this.scope.root, parentRel, base);
+  }
+
+  /**
+   * The parent of `rel` with symlinks evaluated inside the scope root, as a path relative to
+   * it, and the entry's last element (never followed).
+   */
+  private scopedParent(rel: string): [string, string] {
+    const scope = this.scope as Scope;
+    const dir = path.posix.dirname(rel);
+    const parent = resolveInRootfs(scope.root, path.posix.join(scope.target, dir === '.' ? '' : dir));
+    // resolveInRootfs cannot leave the root; this guards the guarantee the rest relies on.
+    if (!isInside(scope.root, parent)) throw new Error(`resolved ${rel} outside ${scope.root}`);
+    return [path.relative(scope.root, parent), path.posix.basename(rel)];
   }
 
   /**
@@ -223,10 +290,12 @@ class Unpacker {
    */
   private ensureParents(rel: string, entryName: string, create: boolean, base = this.root): boolean {
     const parts = rel.split('/').slice(0, -1);
+    // In scope mode entries' relative names do not map to places, so nothing is cached.
+    const cache = base === this.root && !this.scope;
     let prefix = '';
     for (const part of parts) {
       prefix = prefix ? `${prefix}/${part}` : part;
-      if (base === this.root && this.safeDirs.has(prefix)) continue;
+      if (cache && this.safeDirs.has(prefix)) continue;
       const st = lstatOrNull(path.join(base, prefix));
       if (st === null) {
         if (!create) return false;
@@ -237,7 +306,7 @@ class Unpacker {
         if (!create) return false;
         throw badRequest(`invalid tar entry "${entryName}": "${prefix}" is not a directory`);
       }
-      if (base === this.root) this.safeDirs.add(prefix);
+      if (cache) this.safeDirs.add(prefix);
     }
     return true;
   }
@@ -255,12 +324,21 @@ class Unpacker {
       );
     }
     if (st.isDirectory() && entryIsDir) return 'keep-dir';
-    fs.rmSync(abs, { recursive: true, force: true });
+    this.remove(abs);
     if (st.isDirectory()) {
       this.safeDirs.clear();
       this.safeDirs.add('');
     }
     return 'clear';
+  }
+
+  /**
+   * Removes `abs` and forgets the directory times recorded below it: the name may become a
+   * symlink, and setting those times at the end would then follow it out of the target.
+   */
+  private remove(abs: string): void {
+    fs.rmSync(abs, { recursive: true, force: true });
+    for (const dir of this.dirTimes.keys()) if (isInside(abs, dir)) this.dirTimes.delete(dir);
   }
 
   private async whiteout(h: TarHeader, rel: string, base: string): Promise<void> {
@@ -279,7 +357,7 @@ class Unpacker {
     }
     const target = dir ? `${dir}/${name}` : name;
     const abs = this.abs(target);
-    if (lstatOrNull(abs) !== null) fs.rmSync(abs, { recursive: true, force: true });
+    if (lstatOrNull(abs) !== null) this.remove(abs);
     this.safeDirs.clear();
     this.safeDirs.add('');
     await mkWhiteout(abs);
@@ -288,6 +366,7 @@ class Unpacker {
   private async hardlink(h: TarHeader, abs: string): Promise<void> {
     const linkRel = entryPath(h.linkname, h.name);
     if (linkRel === '') throw badRequest(`invalid tar entry "${h.name}": hardlink to the target directory`);
+    if (this.scope) return this.scopedHardlink(h, linkRel, abs);
     if (this.ensureParents(linkRel, h.name, false)) {
       const st = lstatOrNull(this.abs(linkRel));
       if (st?.isDirectory()) throw badRequest(`invalid tar entry "${h.name}": hardlink to a directory`);
@@ -312,7 +391,24 @@ class Unpacker {
     throw badRequest(`invalid tar entry "${h.name}": hardlink target "${h.linkname}" not found`);
   }
 
-  private async applyMeta(abs: string, rel: string, h: TarHeader): Promise<void> {
+  /**
+   * docker cp's hardlink: the target's parents resolved inside the scope, its last element
+   * not followed (link(2) links a symlink itself), so the link can only name a file in the root.
+   */
+  private scopedHardlink(h: TarHeader, linkRel: string, abs: string): void {
+    const [parentRel, base] = this.scopedParent(linkRel);
+    const srcRel = parentRel ? `${parentRel}/${base}` : base;
+    const scopeRoot = (this.scope as Scope).root;
+    const st = this.ensureParents(srcRel, h.name, false, scopeRoot)
+      ? lstatOrNull(path.join(scopeRoot, srcRel))
+      : null;
+    if (st === null)
+      throw badRequest(`invalid tar entry "${h.name}": hardlink target "${h.linkname}" not found`);
+    if (st.isDirectory()) throw badRequest(`invalid tar entry "${h.name}": hardlink to a directory`);
+    fs.linkSync(path.join(scopeRoot, srcRel), abs);
+  }
+
+  private async applyMeta(abs: string, h: TarHeader): Promise<void> {
     const st = fs.lstatSync(abs);
     const isLink = st.isSymbolicLink();
     if (this.chown) fs.lchownSync(abs, h.uid, h.gid);
@@ -335,7 +431,7 @@ class Unpacker {
         log.warn(`cannot set xattr ${name} on "${h.name}": ${(e as Error).message}`);
       }
     }
-    if (st.isDirectory()) this.dirTimes.set(rel, { atime: h.atime, mtime: h.mtime });
+    if (st.isDirectory()) this.dirTimes.set(abs, { atime: h.atime, mtime: h.mtime });
     else if (isLink) fs.lutimesSync(abs, h.atime, h.mtime);
     else fs.utimesSync(abs, h.atime, h.mtime);
   }
@@ -343,8 +439,7 @@ class Unpacker {
   /** Work that must follow all entries: opaque emulation, then directory times (writing inside changes them). */
   async finish(): Promise<void> {
     for (const dir of this.emulatedOpaque) await this.emulateOpaque(dir);
-    for (const [rel, t] of this.dirTimes) {
-      const abs = this.abs(rel);
+    for (const [abs, t] of this.dirTimes) {
       const st = lstatOrNull(abs);
       if (st?.isDirectory()) fs.utimesSync(abs, t.atime, t.mtime);
     }
