@@ -1,20 +1,27 @@
 /**
  * Reads an image archive (docker-archive or OCI layout, plain or gzip'd) from a stream.
- * Large files (layer tars, OCI blobs) go straight into the content store as they stream
- * by; small ones (manifest.json, index.json, configs) stay in memory. Every blob this
- * read adds to the content store is recorded, so a failed load can take them back out.
+ * The entries come in no useful order (manifest.json last, in docker save's archives), so
+ * large files (layer tars, OCI blobs) are spooled to a private directory as they stream by,
+ * hashed on the way (an OCI blob must hash to its name); small ones (manifest.json,
+ * index.json, configs) stay in memory. The spool is removed when the load ends, so the
+ * only layer tar kept is the one the snapshot store keeps (dockerd's load spools the same way).
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import type { ContentStore } from '../content/content.js';
 import { badRequest } from '../util/errors.js';
+import { removeAll } from '../util/fsutil.js';
 
 const IN_MEMORY_MAX = 1024 * 1024;
 
-type ArchiveFile = { kind: 'mem'; data: Buffer } | { kind: 'blob'; digest: string; size: number };
+type ArchiveFile =
+  | { kind: 'mem'; data: Buffer }
+  | { kind: 'file'; path: string; digest: string; size: number };
 
 export type Compression = 'none' | 'gzip' | 'zstd' | 'bzip2' | 'xz';
 
@@ -27,22 +34,17 @@ export function detectCompression(head: Buffer): Compression {
   return 'none';
 }
 
-/** Tracks blobs that a load added, so a failure can remove exactly those. */
+/** Tracks the blobs (image configs) a load or import added, so a failure removes exactly those. */
 export class BlobTracker {
   readonly added = new Set<string>();
-  private readonly before: Set<string>;
-  constructor(private readonly content: ContentStore) {
-    this.before = new Set(content.list().map((b) => b.digest));
+  constructor(private readonly content: ContentStore) {}
+  async ingest(data: Buffer, digest: string): Promise<void> {
+    const had = this.content.has(digest);
+    await this.content.ingest(data, { digest });
+    if (!had) this.added.add(digest);
   }
-  async ingest(data: Readable | Buffer, expected?: { digest?: string; size?: number }) {
-    const info = await this.content.ingest(data, expected);
-    if (!this.before.has(info.digest)) this.added.add(info.digest);
-    return info;
-  }
-  /** Removes the added blobs except those in `keep`. */
-  discard(keep: ReadonlySet<string> = new Set()): void {
+  discard(): void {
     for (const d of this.added) {
-      if (keep.has(d)) continue;
       try {
         this.content.delete(d);
       } catch {
@@ -101,10 +103,8 @@ export class Archive {
   readonly files = new Map<string, ArchiveFile>();
   readonly links = new Map<string, string>();
 
-  constructor(
-    private readonly content: ContentStore,
-    readonly tracker: BlobTracker,
-  ) {}
+  /** `dir` holds the spooled files; `dispose` removes it. */
+  constructor(readonly dir: string) {}
 
   has(name: string): boolean {
     return this.lookup(name) !== undefined;
@@ -128,7 +128,7 @@ export class Archive {
 
   async readBuffer(name: string): Promise<Buffer> {
     const f = this.file(name);
-    return f.kind === 'mem' ? f.data : this.content.readBuffer(f.digest);
+    return f.kind === 'mem' ? f.data : fs.promises.readFile(f.path);
   }
 
   async readJson(name: string): Promise<unknown> {
@@ -142,13 +142,13 @@ export class Archive {
 
   open(name: string): Readable {
     const f = this.file(name);
-    return f.kind === 'mem' ? Readable.from([f.data], { objectMode: false }) : this.content.read(f.digest);
+    return f.kind === 'mem' ? Readable.from([f.data], { objectMode: false }) : fs.createReadStream(f.path);
   }
 
   head(name: string, n = 8): Buffer {
     const f = this.file(name);
     if (f.kind === 'mem') return f.data.subarray(0, n);
-    const fd = fs.openSync(this.content.path(f.digest), 'r');
+    const fd = fs.openSync(f.path, 'r');
     try {
       const b = Buffer.alloc(n);
       const got = fs.readSync(fd, b, 0, n, 0);
@@ -158,17 +158,42 @@ export class Archive {
     }
   }
 
-  /** The content-store digest of a file that was ingested whole, if it was. */
-  blobDigest(name: string): string | undefined {
+  /** The sha256 of a file's bytes as the archive holds them. */
+  digest(name: string): string {
     const f = this.file(name);
-    return f.kind === 'blob' ? f.digest : undefined;
+    return f.kind === 'mem' ? sha256Of(f.data) : f.digest;
   }
 
-  async ingestFile(name: string): Promise<string> {
+  size(name: string): number {
     const f = this.file(name);
-    if (f.kind === 'blob') return f.digest;
-    return (await this.tracker.ingest(f.data)).digest;
+    return f.kind === 'mem' ? f.data.length : f.size;
   }
+
+  /** Deletes the spooled files; the archive is unusable afterwards. */
+  dispose(): void {
+    removeAll(this.dir);
+  }
+}
+
+const sha256Of = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** Writes an entry to `file`, hashing it on the way. */
+async function spool(entry: AsyncIterable<unknown>, file: string): Promise<{ digest: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const hasher = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  await pipeline(
+    Readable.from(entry, { objectMode: false }),
+    hasher,
+    fs.createWriteStream(file, { flags: 'wx', mode: 0o600 }),
+  );
+  return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 
 function normalize(name: string): string | undefined {
@@ -186,13 +211,21 @@ function safeName(name: string): string | undefined {
   return p;
 }
 
-/** Reads the whole archive stream; rejects with a message naming what was wrong. */
-export async function readArchive(
-  input: Readable,
-  content: ContentStore,
-  tracker: BlobTracker,
-): Promise<Archive> {
-  const archive = new Archive(content, tracker);
+/**
+ * Reads the whole archive stream, spooling its large files under a new directory in
+ * `spoolRoot`; rejects with a message naming what was wrong (and removes the spool).
+ */
+export async function readArchive(input: Readable, spoolRoot: string): Promise<Archive> {
+  const archive = new Archive(fs.mkdtempSync(path.join(spoolRoot, 'berth-load-')));
+  try {
+    return await readInto(archive, input);
+  } catch (e) {
+    archive.dispose();
+    throw e;
+  }
+}
+
+async function readInto(archive: Archive, input: Readable): Promise<Archive> {
   const { head, stream: raw } = await peek(input, 8);
   if (head.length === 0) throw badRequest('invalid image archive: the tar is empty');
   const comp = detectCompression(head);
@@ -221,15 +254,17 @@ export async function readArchive(
         const big = name.startsWith('blobs/') || name.endsWith('.tar') || (h.size ?? 0) > IN_MEMORY_MAX;
         if (big) {
           const m = /^blobs\/(sha256)\/([a-f0-9]{64})$/.exec(name);
-          const info = await tracker.ingest(Readable.from(entry, { objectMode: false }), {
-            size: h.size ?? undefined,
-          });
+          const file = path.join(archive.dir, String(archive.files.size));
+          const info = await spool(entry, file);
+          if (h.size != null && info.size !== h.size)
+            throw badRequest(`invalid image archive: ${name} is truncated`);
           if (m && info.digest !== `${m[1]}:${m[2]}`) {
             throw badRequest(
               `invalid image archive: blob ${name} has digest ${info.digest}, not the one its name says`,
             );
           }
-          archive.files.set(name, { kind: 'blob', digest: info.digest, size: info.size });
+          // A name seen twice: the later entry wins, as when tar extracts to a directory.
+          archive.files.set(name, { kind: 'file', path: file, ...info });
         } else {
           const chunks: Buffer[] = [];
           for await (const c of entry) chunks.push(c as Buffer);

@@ -20,6 +20,8 @@ export interface Ctx {
   db: ImageDb;
   content: ContentStore;
   snapshots: SnapshotStore;
+  /** Where load spools an archive's files. */
+  tmpDir: string;
   events: ImageEvents | undefined;
   inUse: ImageInUse;
 }

@@ -4,19 +4,12 @@
  */
 import type { Readable } from 'node:stream';
 import { badRequest } from '../util/errors.js';
-import { BlobTracker, peek } from './archive.js';
+import { BlobTracker } from './archive.js';
 import { applyChanges } from './changes.js';
-import {
-  chainIds,
-  goTime,
-  type HistoryJson,
-  type ImageConfigJson,
-  serializeImageConfig,
-  sha256,
-} from './config.js';
+import { goTime, type HistoryJson, type ImageConfigJson, serializeImageConfig, sha256 } from './config.js';
 import { type Ctx, configOf, publish, refKey, resolveRow } from './context.js';
 import type { ImportOptions, LayerImageOptions } from './images.js';
-import { ingestUncompressed, Undo, unpackLayer } from './load.js';
+import { addLayer, Undo } from './layers.js';
 import { familiarString, type NamedRef, parseNormalizedNamed, withTag } from './reference.js';
 
 const goArch = () => (process.arch === 'x64' ? 'amd64' : process.arch);
@@ -58,17 +51,14 @@ async function createImage(ctx: Ctx, spec: NewImageSpec): Promise<string> {
   let config: ImageConfigJson;
   try {
     if (spec.layer) {
-      const { head, stream } = await peek(spec.layer.stream, 8);
-      if (head.length === 0) throw badRequest(`${spec.layer.name}: the tar is empty`);
-      const diffId = await ingestUncompressed(blobs, spec.layer.name, head, () => stream);
-      diffIds = [...diffIds, diffId];
-      chains = chainIds(diffIds);
-      await unpackLayer(ctx, undo, chains.length > 1 ? chains.at(-2)! : null, chains.at(-1)!, diffId);
+      const info = await addLayer(ctx, undo, chains.at(-1) ?? null, spec.layer.name, spec.layer.stream);
+      diffIds = [...diffIds, info.diffId];
+      chains = [...chains, info.chainId];
     }
     config = spec.build(diffIds, goTime(), !spec.layer);
     const bytes = serializeImageConfig(config);
     id = sha256(bytes);
-    await blobs.ingest(bytes, { digest: id });
+    await blobs.ingest(bytes, id);
     const size = chains.reduce((n, c) => n + (ctx.snapshots.layer(c)?.size ?? 0), 0);
     ctx.store.tx(() => {
       ctx.db.addImage({
@@ -89,7 +79,6 @@ async function createImage(ctx: Ctx, spec: NewImageSpec): Promise<string> {
     undo.rollback();
     throw e;
   }
-  blobs.discard(new Set([id, ...diffIds]));
   if (spec.action) publish(ctx, spec.action, id, id, config.config?.Labels);
   if (spec.ref) publish(ctx, 'tag', id, familiarString(spec.ref), config.config?.Labels);
   return id;

@@ -129,12 +129,6 @@ export class ImageDb {
     ).n;
   }
 
-  diffUsers(diffId: string): number {
-    return (
-      this.db.prepare('SELECT count(*) AS n FROM image_layers WHERE diff_id = ?').get(diffId) as { n: number }
-    ).n;
-  }
-
   /** Adds an image unless it exists (same ID = same content). */
   addImage(img: NewImage): void {
     if (this.image(img.id)) return;

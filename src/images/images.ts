@@ -3,11 +3,13 @@
  *
  * Life cycle of an image: it arrives by `load` (docker-archive or OCI layout), `import`
  * (a rootfs tar), or `createImageFromLayer` (commit, build) → its config is stored as a blob
- * whose sha256 is the image ID (the bytes are never re-serialised), each layer's
- * uncompressed tar is a blob named by its diffID and is unpacked once per chain ID into a
- * snapshot → rows (image, tags, layer references) are added in one transaction, so a failed
+ * whose sha256 is the image ID (the bytes are never re-serialised); each layer streams
+ * (gunzipped when needed) into the snapshot store, unpacked once per chain ID, and the
+ * snapshot store's copy of its tar is the only one (save reads it back; no diffID blobs)
+ * → rows (image, tags, layer references) are added in one transaction, so a failed
  * load adds nothing → `tag`/`remove` move names → `remove` of the last name (or by ID)
- * deletes the row, its config blob and every layer no other image uses.
+ * deletes the row, its config blob and every layer no other image uses, top down; layers a
+ * container still stands on stay until `releaseUnusedLayers` after that container is removed.
  * Names follow docker's reference rules (reference.ts); errors carry Docker's messages.
  */
 import type { Readable } from 'node:stream';
@@ -177,6 +179,13 @@ export interface ImageService {
   createImageFromLayer(opts: LayerImageOptions): Promise<string>;
   /** The containers part registers how to tell which containers use an image. */
   setImageInUse(fn: ImageInUse): void;
+  /**
+   * Deletes the layers no image lists (children first), except those a container's writable
+   * layer still stands on. The containers part calls it after removing a container, so the
+   * layers of an image removed with `rmi -f` while the container existed go too. Resolves
+   * with the removed chain IDs.
+   */
+  releaseUnusedLayers(): Promise<string[]>;
 }
 
 /** Publishes image events; the daemon's EventBus fits. */
@@ -190,6 +199,12 @@ export interface ImageServiceDeps {
   snapshots: SnapshotStore;
   events?: ImageEvents;
   isImageInUse?: ImageInUse;
+  /**
+   * Where `load` spools an archive's layer files while it reads them (removed when the load
+   * ends). Default os.tmpdir(); the daemon should pass a directory on the state root's
+   * filesystem (`<root>/tmp`), so a big load never lands on a small tmpfs.
+   */
+  tmpDir?: string;
 }
 
 export {

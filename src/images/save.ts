@@ -1,7 +1,8 @@
 /**
  * `docker save`: images → a docker-archive in the legacy layout that every `docker load`
  * reads (`<v1id>/{VERSION,json,layer.tar}`, `<config hex>.json`, manifest.json,
- * repositories). Configs and layer tars are the stored bytes, so IDs survive the trip.
+ * repositories). Configs are the stored bytes and layer tars the snapshot store's copies of
+ * the tars as they arrived, so image IDs and diffIDs survive the trip.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -84,13 +85,10 @@ export function saveImages(ctx: Ctx, names: string[]): Readable {
           await entry(pack, { name: `${id}/`, type: 'directory', mode: 0o755, mtime });
           await entry(pack, { name: `${id}/VERSION`, mode: 0o644, mtime }, Buffer.from('1.0'));
           await entry(pack, { name: `${id}/json`, mode: 0o644, mtime }, Buffer.from(goJson(json)));
-          const info = ctx.content.info(l.diff_id);
-          if (!info)
-            throw new Error(`layer ${l.diff_id} of image ${img.id} is missing from the content store`);
           await entry(
             pack,
-            { name: `${id}/layer.tar`, mode: 0o644, mtime, size: info.size },
-            ctx.content.read(l.diff_id),
+            { name: `${id}/layer.tar`, mode: 0o644, mtime, size: ctx.snapshots.layerTarSize(l.chain_id) },
+            ctx.snapshots.layerTar(l.chain_id),
           );
         }
         layerPaths.push(`${id}/layer.tar`);

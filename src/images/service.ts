@@ -1,4 +1,5 @@
 /** The ImageService: lookups, listing, tagging and dockerd's removal rules. */
+import os from 'node:os';
 import type { Readable } from 'node:stream';
 import { checkFilterNames } from '../api/query.js';
 import type { Filters } from '../api/types.js';
@@ -30,6 +31,7 @@ import type {
   ListOptions,
   PruneReport,
 } from './images.js';
+import { releaseUnused } from './layers.js';
 import { loadImages } from './load.js';
 import {
   familiarMatch,
@@ -146,6 +148,7 @@ class Service implements ImageService {
       db: new ImageDb(deps.store),
       content: deps.content,
       snapshots: deps.snapshots,
+      tmpDir: deps.tmpDir ?? os.tmpdir(),
       events: deps.events,
       inUse: deps.isImageInUse ?? noUse,
     };
@@ -477,11 +480,15 @@ class Service implements ImageService {
     if (prune && row.parent) this.deleteHelper(row.parent, records, false, true, true);
   }
 
-  /** Deletes an image's row, then the layers and blobs nobody else uses. Returns removed chain IDs. */
+  /**
+   * Deletes an image's row and config blob, then its layers that no other image lists, top
+   * down. A layer a container stands on (rmi -f of an image a container uses) is refused by
+   * the snapshot store (409) and stays, with the layers below it, until `releaseUnusedLayers`
+   * after that container's removal. Returns the removed chain IDs.
+   */
   private deleteImage(row: ImageRow): string[] {
     const ctx = this.ctx;
     const layers = ctx.db.layers(row.id);
-    const use = ctx.inUse(row.id);
     ctx.store.tx(() => ctx.db.deleteImage(row.id));
     try {
       ctx.content.delete(row.id);
@@ -489,26 +496,23 @@ class Service implements ImageService {
       // the config blob may be gone already
     }
     const removed: string[] = [];
-    // A container that still uses the image (rmi -f) keeps its layers on disk.
-    if (use.running.length > 0 || use.stopped.length > 0) return removed;
     for (const l of [...layers].reverse()) {
+      // Another image's chain includes this layer, hence every layer below it too.
       if (ctx.db.chainUsers(l.chain_id) > 0) break;
       try {
         if (ctx.snapshots.hasLayer(l.chain_id)) ctx.snapshots.removeLayer(l.chain_id);
       } catch (e) {
-        log.warn(`layer ${l.chain_id} kept: ${(e as Error).message}`);
+        if (!(e instanceof EngineError && e.status === 409)) throw e;
+        log.debug(`layer ${l.chain_id} kept: ${e.message}`);
         break;
       }
       removed.push(l.chain_id);
-      if (ctx.db.diffUsers(l.diff_id) === 0) {
-        try {
-          ctx.content.delete(l.diff_id);
-        } catch {
-          // already gone
-        }
-      }
     }
     return removed;
+  }
+
+  releaseUnusedLayers(): Promise<string[]> {
+    return this.serial(async () => releaseUnused(this.ctx));
   }
 
   prune(opts: { filters?: Filters } = {}): Promise<PruneReport> {
@@ -550,6 +554,8 @@ class Service implements ImageService {
       for (const d of deleted) {
         if ('Deleted' in d) report.SpaceReclaimed += sizes.get(d.Deleted) ?? 0;
       }
+      // Layers left by an earlier rmi -f whose container is gone now; no image to report them under.
+      for (const c of releaseUnused(ctx)) report.SpaceReclaimed += sizes.get(c) ?? 0;
       if (deleted.length > 0) report.ImagesDeleted = deleted;
       return report;
     });

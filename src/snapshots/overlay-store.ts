@@ -2,7 +2,8 @@
  * The overlayfs snapshot store. On disk, under `<root>/snapshots/`:
  *   `<dir>/fs`        a layer's unpacked files (an overlay lowerdir; whiteouts as 0:0 char devices)
  *   `<dir>/layer.tar` the layer's uncompressed tar exactly as received, so `layerTar` reproduces
- *                     its diffID byte for byte (costs the uncompressed size once more on disk)
+ *                     its diffID byte for byte; the only copy of it on the host (images and the
+ *                     content store keep none)
  *   `rw/<key>/upper`, `rw/<key>/work`  a writable layer
  *   `tmp/`            unpacking in progress (swept at open)
  *   `empty/`          the lowerdir of a writable layer with no image below it
@@ -278,6 +279,10 @@ export function openSnapshotStore(root: string, store: Store): SnapshotStore {
     layerTar(chainId) {
       const row = mustLayer(chainId);
       return fs.createReadStream(path.join(base, row.dir, 'layer.tar'));
+    },
+    layerTarSize(chainId) {
+      const row = mustLayer(chainId);
+      return fs.statSync(path.join(base, row.dir, 'layer.tar')).size;
     },
     removeLayer(chainId) {
       const row = mustLayer(chainId);

@@ -5,7 +5,9 @@
  * Life cycle of a layer snapshot: `applyLayer(chainId, parent, tar)` unpacks a layer tar
  * (gzip/zstd detected, or plain) once per chain ID into `<root>/snapshots/<n>/fs`, applying
  * whiteouts against the parent chain and refusing any entry that would write outside the
- * target → the directory is a read-only overlay lowerdir → `removeLayer` when no image uses it.
+ * target, and keeps the uncompressed tar beside it for `layerTar` (images keep no other copy)
+ * → the directory is a read-only overlay lowerdir → `removeLayer` when no image uses it
+ * (refused while another layer or a writable layer stands on it).
  * Unpacking goes to a temporary directory that is renamed into place, so a crash never leaves
  * a half-unpacked layer behind a valid record.
  *
@@ -48,8 +50,13 @@ export interface SnapshotStore {
   layer(chainId: ChainId): LayerInfo | undefined;
   /** The unpacked directories of a chain, topmost first (overlay lowerdir order). */
   lowerDirs(chainId: ChainId): string[];
-  /** A layer's own tar stream (as it was unpacked: the diff, with whiteouts), for save/push. */
+  /**
+   * A layer's own tar stream (as it was unpacked: the diff, with whiteouts), for save/push.
+   * This is the one copy of the layer's tar on the host: images keep no other.
+   */
   layerTar(chainId: ChainId): Readable;
+  /** Bytes of `layerTar(chainId)` (a tar entry's header needs them before the body). */
+  layerTarSize(chainId: ChainId): number;
   /** Deletes a layer snapshot; 409 if another layer's parent is this one. */
   removeLayer(chainId: ChainId): void;
   listLayers(): LayerInfo[];
