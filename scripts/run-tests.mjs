@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the compiled tests with Node's test runner: unit tests (next to the code, dist/src/**)
+// Runs the compiled tests with Node's test runner: unit tests (next to the code, dist/src/**
+// and dist/bench/**)
 // first, then the integration suites (dist/test/**), which start their own berthd each.
 // Usage: node scripts/run-tests.mjs [--unit | --integration] [name-filter...]
 import { spawnSync } from 'node:child_process';
@@ -22,7 +23,7 @@ function find(dir) {
 }
 
 const pick = (files) => (filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files);
-const unit = only === '--integration' ? [] : pick(find('dist/src'));
+const unit = only === '--integration' ? [] : pick([...find('dist/src'), ...find('dist/bench')]);
 const integration = only === '--unit' ? [] : pick(find('dist/test'));
 
 let failed = false;

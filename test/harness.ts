@@ -100,7 +100,12 @@ export async function startDaemon(opts: StartOptions = {}): Promise<TestDaemon> 
       else c.once('exit', () => resolve());
     });
 
-  await launch();
+  try {
+    await launch();
+  } catch (e) {
+    sweep(dir, execRoot, cgroupParent);
+    throw e;
+  }
 
   const daemon: TestDaemon = {
     dir,
