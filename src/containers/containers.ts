@@ -14,7 +14,14 @@
  */
 import type { OciSpec } from '../runtime/runtime.js';
 
-export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+export type ContainerStatus =
+  | 'created'
+  | 'running'
+  | 'paused'
+  | 'restarting'
+  | 'removing'
+  | 'exited'
+  | 'dead';
 
 /** Docker's State object as `inspect` shows it. */
 export interface ContainerState {
@@ -75,3 +82,18 @@ export interface ContainerService {
   /** The IDs of containers using an image: running ones and the others (for rmi). */
   usersOfImage(imageId: string): { running: string[]; stopped: string[] };
 }
+
+// The implementation the daemon opens (added by the container-core engineer).
+export {
+  type AttachOptions,
+  ContainerCore,
+  type ContainerServiceOptions,
+  type CreateResult,
+  type ExecRegistry,
+  type ImageLookup,
+  type PruneResult,
+  type StopOptions,
+  type WaitCondition,
+  type WaitResult,
+} from './service.js';
+export { parseDetachKeys } from './attach-session.js';

@@ -13,7 +13,7 @@ import { systemRoutes } from '../api/routes/system.js';
 import { imageRoutes } from '../api/routes/images.js';
 import { containerInspectRoutes } from '../api/routes/container-inspect.js';
 import { containerRoutes } from '../api/routes/containers.js';
-import { ContainerCore } from '../containers/service.js';
+import { ContainerCore } from '../containers/containers.js';
 import { openRuntime } from '../runtime/runc-conmon.js';
 import { openContentStore } from '../content/content.js';
 import { openImageService } from '../images/images.js';
@@ -87,7 +87,11 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
 
   const content = openContentStore(config.root);
   const snapshots = openSnapshotStore(config.root, store);
-  const images = openImageService({ store, content, snapshots, events });
+  // Load/import spill large archive members here: on the root's disk, never a small tmpfs.
+  const imageTmp = path.join(config.root, 'tmp');
+  fs.rmSync(imageTmp, { recursive: true, force: true });
+  mkdirp(imageTmp, 0o700);
+  const images = openImageService({ store, content, snapshots, events, tmpDir: imageTmp });
   // Bundles share the container directories (`<root>/containers/<id>`), as the runtime expects.
   const runtime = openRuntime({
     execRoot: config.execRoot,
@@ -125,7 +129,8 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   });
   imageRoutes(api, images);
   containerRoutes(api, containers);
-  containerInspectRoutes(api, { containers, runtime, snapshots, images, events });
+  const { execs } = containerInspectRoutes(api, { containers, runtime, snapshots, images, events });
+  containers.setExecSessions(execs);
   // Live restore: adopt running tasks, record exits that happened while we were down.
   await containers.recover();
 
