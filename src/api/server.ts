@@ -11,7 +11,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { EngineError, badRequest, messageOf, notFound, statusOf } from '../util/errors.js';
+import { badRequest, EngineError, messageOf, notFound, statusOf } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import { makeQuery } from './query.js';
 import type { ApiRequest, ApiResponse, Handler, RawConnection, Router } from './types.js';

@@ -5,9 +5,9 @@
  * config is merged in (moby daemon/commit.go `merge`).
  */
 import os from 'node:os';
-import { badRequest } from '../util/errors.js';
 import type { DeviceMapping, DeviceThrottle, Resources, Ulimit } from '../runtime/runtime.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/spec.js';
+import { badRequest } from '../util/errors.js';
 
 export type Doc = Record<string, unknown>;
 

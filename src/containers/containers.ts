@@ -83,6 +83,7 @@ export interface ContainerService {
   usersOfImage(imageId: string): { running: string[]; stopped: string[] };
 }
 
+export { parseDetachKeys } from './attach-session.js';
 // The implementation the daemon opens (added by the container-core engineer).
 export {
   type AttachOptions,
@@ -96,4 +97,3 @@ export {
   type WaitCondition,
   type WaitResult,
 } from './service.js';
-export { parseDetachKeys } from './attach-session.js';

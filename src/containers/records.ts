@@ -3,8 +3,8 @@
  * UPDATE of its row, so a daemon killed at any point finds either the old or the new state.
  */
 import type { Store } from '../store/store.js';
-import type { Container, ContainerState } from './containers.js';
 import type { Doc } from './config.js';
+import type { Container, ContainerState } from './containers.js';
 
 const SCHEMA = [
   `CREATE TABLE containers (

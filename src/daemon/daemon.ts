@@ -8,15 +8,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApiServer } from '../api/server.js';
-import { systemRoutes } from '../api/routes/system.js';
-import { imageRoutes } from '../api/routes/images.js';
 import { containerInspectRoutes } from '../api/routes/container-inspect.js';
 import { containerRoutes } from '../api/routes/containers.js';
+import { imageRoutes } from '../api/routes/images.js';
+import { systemRoutes } from '../api/routes/system.js';
+import { ApiServer } from '../api/server.js';
 import { ContainerCore } from '../containers/containers.js';
-import { openRuntime } from '../runtime/runc-conmon.js';
 import { openContentStore } from '../content/content.js';
 import { openImageService } from '../images/images.js';
+import { openRuntime } from '../runtime/runc-conmon.js';
 import { openSnapshotStore } from '../snapshots/snapshots.js';
 import { openStore, type Store } from '../store/store.js';
 import { runTool } from '../util/exec.js';

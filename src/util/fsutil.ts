@@ -1,7 +1,8 @@
 /** Small filesystem helpers shared by the parts that keep data under the state root. */
+
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 /** Writes data to `file` atomically: a temporary file in the same directory, fsync, rename. */
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
