@@ -73,6 +73,8 @@ export interface ImageLookup {
   /** 404 `No such image: <ref>` when missing. */
   resolve(ref: string): ImageRecord;
   get(id: string): ImageRecord | undefined;
+  /** Deletes layers no image lists any more (after `rmi -f` of an image a container used). */
+  releaseUnusedLayers?(): Promise<string[]>;
 }
 
 /** The exec side's sessions (inspect lists their IDs; removal forgets them). */
@@ -1110,6 +1112,8 @@ export class ContainerCore implements ContainerService {
     this.execs?.forgetContainer(c.id);
     this.publish(c, 'destroy');
     this.notifyRemoved(c.id, c.state.ExitCode);
+    // The image was force-removed while this container stood on it: its layers can go now.
+    if (!this.o.images.get(c.imageId)) void this.o.images.releaseUnusedLayers?.().catch(() => {});
   }
 
   async rename(idOrName: string, newNameRaw: string): Promise<void> {
