@@ -35,7 +35,7 @@ for (const [name, files, concurrency] of [
   console.log(`\n# ${name} tests: ${files.length} files`);
   const r = spawnSync(
     process.execPath,
-    ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files],
+    ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
     { stdio: 'inherit' },
   );
   if (r.status !== 0) failed = true;

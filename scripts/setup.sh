@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-command set-up (README): install everything, start berthd on the default socket
-# (unix:///run/berth/berth.sock) and make sure a `busybox` image exists — pulled when a
-# registry is reachable, else built offline from Debian's busybox-static.
+# (unix:///run/berth/berth.sock) and make sure a `busybox` image exists — pulled when
+# `berth pull` exists and a registry answers, else built offline from Debian's busybox-static.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
