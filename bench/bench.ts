@@ -146,6 +146,30 @@ async function ensureBig(e: Engine, ctx: Context): Promise<void> {
   if (r.code !== 0) await must(`${e.docker} load -i ${q(ctx.images.bigTar)}`);
 }
 
+/** Runs `body`; a throw becomes a failed measurement, and `cleanup` runs afterwards in any case. */
+async function guarded(cleanup: string, body: () => Promise<Measurement>): Promise<Measurement> {
+  try {
+    return await body();
+  } catch (err) {
+    return { status: 'failed', reason: (err as Error).message };
+  } finally {
+    await sh(cleanup);
+  }
+}
+
+/** Runs `body` while a busybox container `name` runs `cmd` (detached, no network); removes it after. */
+function withContainer(
+  e: Engine,
+  name: string,
+  cmd: string,
+  body: () => Promise<Measurement>,
+): Promise<Measurement> {
+  return guarded(`${e.docker} rm -f ${name}`, async () => {
+    await must(`${e.docker} run -d --name ${name} --network none busybox ${cmd}`);
+    return body();
+  });
+}
+
 const CONTAINERS = 20;
 const BATCH = 50;
 
@@ -233,8 +257,8 @@ const SCENARIOS: Scenario[] = [
     unit: 'KiB',
     target: { op: '<=', ratio: 1 / 4, text: '≤ 0.25' },
     needsRun: true,
-    measure: async (e) => {
-      try {
+    measure: (e) =>
+      guarded(rmAll(e), async () => {
         await must(rmAll(e));
         const idle = sampleMemory(e.dir);
         await must(
@@ -256,12 +280,7 @@ const SCENARIOS: Scenario[] = [
             processes: s.procs.length,
           },
         };
-      } catch (err) {
-        return { status: 'failed', reason: (err as Error).message };
-      } finally {
-        await sh(rmAll(e));
-      }
-    },
+      }),
   },
   {
     id: 'exec',
@@ -270,16 +289,10 @@ const SCENARIOS: Scenario[] = [
     unit: 'seconds',
     target: { op: '<', ratio: 1, text: '< 1' },
     needsRun: true,
-    measure: async (e, ctx) => {
-      try {
-        await must(`${e.docker} run -d --name bench-exec --network none busybox sleep 3600`);
-        return await timed(e, ctx, { command: `${e.docker} exec bench-exec true`, runs: 10 });
-      } catch (err) {
-        return { status: 'failed', reason: (err as Error).message };
-      } finally {
-        await sh(`${e.docker} rm -f bench-exec`);
-      }
-    },
+    measure: (e, ctx) =>
+      withContainer(e, 'bench-exec', 'sleep 3600', () =>
+        timed(e, ctx, { command: `${e.docker} exec bench-exec true`, runs: 10 }),
+      ),
   },
   {
     id: 'logs',
@@ -288,20 +301,14 @@ const SCENARIOS: Scenario[] = [
     unit: 'seconds',
     target: { op: '<', ratio: 1, text: '< 1' },
     needsRun: true,
-    measure: async (e, ctx) => {
-      try {
-        await must(`${e.docker} run -d --name bench-logs --network none busybox seq 100000`);
+    measure: (e, ctx) =>
+      withContainer(e, 'bench-logs', 'seq 100000', async () => {
         await must(`${e.docker} wait bench-logs`, 120_000);
         // A fast answer that is wrong is no answer: check every line is there first.
         const lines = (await must(`${e.docker} logs bench-logs | wc -l`)).trim();
         if (lines !== '100000') throw new Error(`docker logs returned ${lines} lines, wanted 100000`);
-        return await timed(e, ctx, { command: `${e.docker} logs bench-logs`, runs: 10 });
-      } catch (err) {
-        return { status: 'failed', reason: (err as Error).message };
-      } finally {
-        await sh(`${e.docker} rm -f bench-logs`);
-      }
-    },
+        return timed(e, ctx, { command: `${e.docker} logs bench-logs`, runs: 10 });
+      }),
   },
 ];
 

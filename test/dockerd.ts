@@ -14,10 +14,15 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { removeCgroups } from './harness.js';
+import {
+  killProcessesNaming,
+  listContainerIds,
+  removeCgroups,
+  unmountUnder,
+  waitForPing,
+} from './harness.js';
 
 export const DOCKERD = '/usr/sbin/dockerd';
 
@@ -54,21 +59,6 @@ export function dockerdAvailable(): boolean {
 // Directories dockerd 20.10 / containerd 1.6 create outside their roots whatever the flags.
 const STRAY_DIRS = ['/run/docker/plugins', '/run/docker', '/run/containerd/s', '/run/containerd'];
 
-function ping(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.request({ socketPath: socket, path: '/_ping', method: 'GET', timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => {
-      req.destroy();
-      resolve(false);
-    });
-    req.end();
-  });
-}
-
 function must(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
@@ -98,12 +88,7 @@ export async function startDockerd(): Promise<Dockerd> {
   const teardown = async () => {
     if (child && child.exitCode === null && child.signalCode === null) {
       const env = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: path.join(dir, 'cli') };
-      const ids = spawnSync('docker', ['ps', '-aq', '--no-trunc'], {
-        env,
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-      const list = ids.status === 0 ? ids.stdout.split('\n').filter(Boolean) : [];
+      const list = listContainerIds(env);
       if (list.length > 0) spawnSync('docker', ['rm', '-f', '-v', ...list], { env, timeout: 120_000 });
       const c = child;
       const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
@@ -113,21 +98,8 @@ export async function startDockerd(): Promise<Dockerd> {
       clearTimeout(timer);
     }
     // containerd, shims and container processes whose command line names our directory.
-    for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-      try {
-        const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        if (cmd.includes(dir) && Number(pid) !== process.pid) process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-    const mounts = fs
-      .readFileSync('/proc/self/mounts', 'utf8')
-      .split('\n')
-      .map((l) => l.split(' ')[1] ?? '')
-      .filter((m) => m.startsWith(dir))
-      .sort((a, b) => b.length - a.length);
-    for (const m of mounts) spawnSync('umount', ['-l', m]);
+    killProcessesNaming(dir, (pid) => pid === process.pid);
+    unmountUnder(dir);
     if (netnsMade) spawnSync('ip', ['netns', 'del', netns]);
     removeCgroups(cgroupParent);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -184,13 +156,7 @@ export async function startDockerd(): Promise<Dockerd> {
     child = c;
     c.stdout?.on('data', (d) => (log += d));
     c.stderr?.on('data', (d) => (log += d));
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (c.exitCode !== null) throw new Error(`dockerd exited with ${c.exitCode}:\n${log}`);
-      if (await ping(socket)) break;
-      if (Date.now() > deadline) throw new Error(`dockerd did not answer on ${socket} within 60 s:\n${log}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForPing('dockerd', c, socket, () => log, { timeoutMs: 60_000, intervalMs: 100 });
     return {
       dir,
       dataRoot,

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 
 export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 export const BERTHD = path.join(REPO, 'bin/berthd');
@@ -56,6 +57,28 @@ function ping(socket: string): Promise<boolean> {
   });
 }
 
+/**
+ * Polls `socket` with /_ping until a daemon answers; throws, with what it printed, when the
+ * process exits first or `timeoutMs` passes. `name` is the daemon's name in those messages.
+ */
+export async function waitForPing(
+  name: string,
+  child: ChildProcess,
+  socket: string,
+  output: () => string,
+  opts: { timeoutMs: number; intervalMs: number },
+): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output()}`);
+    if (await ping(socket)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${name} did not answer on ${socket} within ${opts.timeoutMs / 1000} s:\n${output()}`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs));
+  }
+}
+
 export async function startDaemon(opts: StartOptions = {}): Promise<TestDaemon> {
   const tag = randomBytes(3).toString('hex');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `berth-t-${tag}-`));
@@ -85,20 +108,21 @@ export async function startDaemon(opts: StartOptions = {}): Promise<TestDaemon> 
     child = c;
     c.stdout?.on('data', (d) => (log += d));
     c.stderr?.on('data', (d) => (log += d));
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      if (c.exitCode !== null) throw new Error(`berthd exited with ${c.exitCode}:\n${log}`);
-      if (await ping(socket)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`berthd did not answer on ${socket} within 30 s:\n${log}`);
+    await waitForPing('berthd', c, socket, () => log, { timeoutMs: 30_000, intervalMs: 50 });
   };
 
-  const waitExit = (c: ChildProcess) =>
-    new Promise<void>((resolve) => {
+  /** Signals the running berthd, if any, and waits for it to exit. */
+  const halt = async (signal: NodeJS.Signals) => {
+    if (!child) return;
+    const c = child;
+    child = undefined;
+    const exited = new Promise<void>((resolve) => {
       if (c.exitCode !== null || c.signalCode !== null) resolve();
       else c.once('exit', () => resolve());
     });
+    c.kill(signal);
+    await exited;
+  };
 
   try {
     await launch();
@@ -121,20 +145,8 @@ export async function startDaemon(opts: StartOptions = {}): Promise<TestDaemon> 
     },
     cgroupParent,
     output: () => log,
-    async stop() {
-      if (!child) return;
-      const c = child;
-      child = undefined;
-      c.kill('SIGTERM');
-      await waitExit(c);
-    },
-    async kill9() {
-      if (!child) return;
-      const c = child;
-      child = undefined;
-      c.kill('SIGKILL');
-      await waitExit(c);
-    },
+    stop: () => halt('SIGTERM'),
+    kill9: () => halt('SIGKILL'),
     async restart() {
       await daemon.stop();
       await launch();
@@ -154,7 +166,8 @@ export async function startDaemon(opts: StartOptions = {}): Promise<TestDaemon> 
   return daemon;
 }
 
-function listContainerIds(env: NodeJS.ProcessEnv): string[] {
+/** Every container id the daemon that `env` points the docker CLI at knows; none when it fails. */
+export function listContainerIds(env: NodeJS.ProcessEnv): string[] {
   const r = spawnSync('docker', ['ps', '-aq', '--no-trunc'], { env, encoding: 'utf8', timeout: 30_000 });
   return r.status === 0 ? r.stdout.split('\n').filter(Boolean) : [];
 }
@@ -168,14 +181,26 @@ export function sweep(dir: string, execRoot: string, cgroupParent: string): void
     }
   }
   // conmon processes whose command line names our directories.
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+  killProcessesNaming(dir, (_pid, cmd) => cmd.includes('berthd'));
+  unmountUnder(dir);
+  removeCgroups(cgroupParent);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** SIGKILLs every process whose command line contains `marker`, except those `spare` names. */
+export function killProcessesNaming(marker: string, spare: (pid: number, cmdline: string) => boolean): void {
+  for (const p of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes(dir) && !cmd.includes('berthd')) process.kill(Number(pid), 'SIGKILL');
+      const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      if (cmd.includes(marker) && !spare(Number(p), cmd)) process.kill(Number(p), 'SIGKILL');
     } catch {
       // gone already
     }
   }
+}
+
+/** Lazily unmounts every mount at or below `dir`, deepest first. */
+export function unmountUnder(dir: string): void {
   const mounts = fs
     .readFileSync('/proc/self/mounts', 'utf8')
     .split('\n')
@@ -183,8 +208,6 @@ export function sweep(dir: string, execRoot: string, cgroupParent: string): void
     .filter((m) => m.startsWith(dir))
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) spawnSync('umount', ['-l', m]);
-  removeCgroups(cgroupParent);
-  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** rmdir a cgroup subtree (deepest first) in every v1 hierarchy and in the v2/unified tree. */
@@ -214,6 +237,56 @@ export function removeCgroups(parent: string): void {
       }
     }
   }
+}
+
+/**
+ * The daemon of the calling test file: started in a `before` hook (then `setup` runs on it) and
+ * cleaned up in an `after` hook, also when start-up or setup failed. The handle stands for that
+ * daemon inside tests; touching it before the hook has run throws. More set-up belongs in
+ * `setup`, not in another top-level `before`: Node 20 starts those without waiting for this one.
+ */
+export function useDaemon(setup?: (d: TestDaemon) => unknown): TestDaemon {
+  let daemon: TestDaemon | undefined;
+  before(async () => {
+    daemon = await startDaemon();
+    await setup?.(daemon);
+  });
+  after(async () => {
+    await daemon?.cleanup();
+  });
+  return new Proxy({} as TestDaemon, {
+    get(_target, key) {
+      if (!daemon) throw new Error('the test daemon is used before its before() hook started it');
+      return Reflect.get(daemon, key);
+    },
+  });
+}
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One HTTP request straight to the daemon's socket, for what the CLIs do not expose. */
+export function request(
+  d: TestDaemon,
+  method: string,
+  urlPath: string,
+  opts: { body?: string | Buffer; headers?: http.OutgoingHttpHeaders } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath: d.socket, method, path: urlPath, headers: opts.headers ?? {} },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
 }
 
 export interface CliResult {

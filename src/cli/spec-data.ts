@@ -2,7 +2,290 @@
 // in `--help`, so that `berth COMMAND --help` reads like docker's. Generated once from docker's help
 // output and then kept by hand; behaviour lives in commands/*.ts.
 
-import type { CommandSpec } from './spec-types.js';
+import type { CommandSpec, FlagSpec } from './spec-types.js';
+
+/** Commands list their flags in name order, as pflag prints them. */
+function sorted(...flags: FlagSpec[]): FlagSpec[] {
+  return flags.sort((a, b) => (a.long < b.long ? -1 : a.long > b.long ? 1 : 0));
+}
+
+/** The flags of CONTAINER_CONFIG_FLAGS with these names, for commands that take a subset. */
+function configFlags(...longs: string[]): FlagSpec[] {
+  return longs.map((long) => {
+    const f = CONTAINER_CONFIG_FLAGS.find((c) => c.long === long);
+    if (!f) throw new Error(`spec-data: no container flag --${long}`);
+    return f;
+  });
+}
+
+// Flags that several commands take with the same text.
+const FORMAT_JSON_USAGE =
+  "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
+const FORMAT_TABLE_USAGE =
+  "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
+const FORMAT_JSON_F: FlagSpec = { long: 'format', short: 'f', type: 'string', usage: FORMAT_JSON_USAGE };
+const FORMAT_JSON: FlagSpec = { long: 'format', type: 'string', usage: FORMAT_JSON_USAGE };
+const FORMAT_TABLE: FlagSpec = { long: 'format', type: 'string', usage: FORMAT_TABLE_USAGE };
+const CHANGE: FlagSpec = {
+  long: 'change',
+  short: 'c',
+  type: 'list',
+  usage: 'Apply Dockerfile instruction to the created image',
+};
+const DETACH_KEYS: FlagSpec = {
+  long: 'detach-keys',
+  type: 'string',
+  usage: 'Override the key sequence for detaching a container',
+};
+const FILTER: FlagSpec = {
+  long: 'filter',
+  short: 'f',
+  type: 'filter',
+  usage: 'Filter output based on conditions provided',
+};
+const NO_TRUNC: FlagSpec = { long: 'no-trunc', type: 'bool', usage: "Don't truncate output" };
+const QUIET_IMAGE_IDS: FlagSpec = { long: 'quiet', short: 'q', type: 'bool', usage: 'Only show image IDs' };
+const OUTPUT: FlagSpec = {
+  long: 'output',
+  short: 'o',
+  type: 'string',
+  usage: 'Write to a file, instead of STDOUT',
+};
+const PLATFORM: FlagSpec = {
+  long: 'platform',
+  type: 'string',
+  usage: 'Set platform if server is multi-platform capable',
+};
+const PRUNE_FILTER: FlagSpec = {
+  long: 'filter',
+  type: 'filter',
+  usage: 'Provide filter values (e.g. "until=<timestamp>")',
+};
+const PRUNE_FORCE: FlagSpec = {
+  long: 'force',
+  short: 'f',
+  type: 'bool',
+  usage: 'Do not prompt for confirmation',
+};
+const SIZE: FlagSpec = { long: 'size', short: 's', type: 'bool', usage: 'Display total file sizes' };
+const SIGNAL: FlagSpec = {
+  long: 'signal',
+  short: 's',
+  type: 'string',
+  usage: 'Signal to send to the container',
+};
+const STOP_TIMEOUT: FlagSpec = {
+  long: 'timeout',
+  short: 't',
+  type: 'int',
+  usage: 'Seconds to wait before killing the container',
+};
+const ALL_CONTAINERS: FlagSpec = {
+  long: 'all',
+  short: 'a',
+  type: 'bool',
+  usage: 'Show all containers',
+  def: 'shows just running',
+};
+
+/** What `create` and `run` both take; `exec` and `update` reuse some of them by name. */
+const CONTAINER_CONFIG_FLAGS: FlagSpec[] = [
+  { long: 'add-host', type: 'list', usage: 'Add a custom host-to-IP mapping (host:ip)' },
+  {
+    long: 'annotation',
+    type: 'map',
+    usage: 'Add an annotation to the container (passed through to the OCI runtime)',
+    def: 'map[]',
+  },
+  { long: 'attach', short: 'a', type: 'list', usage: 'Attach to STDIN, STDOUT or STDERR' },
+  {
+    long: 'blkio-weight',
+    type: 'uint16',
+    usage: 'Block IO (relative weight), between 10 and 1000, or 0 to disable',
+    def: '0',
+  },
+  {
+    long: 'blkio-weight-device',
+    type: 'list',
+    usage: 'Block IO weight (relative device weight)',
+    def: '[]',
+  },
+  { long: 'cap-add', type: 'list', usage: 'Add Linux capabilities' },
+  { long: 'cap-drop', type: 'list', usage: 'Drop Linux capabilities' },
+  { long: 'cgroup-parent', type: 'string', usage: 'Optional parent cgroup for the container' },
+  {
+    long: 'cgroupns',
+    type: 'string',
+    usage:
+      "Cgroup namespace to use (host|private)\n'host':    Run the container in the Docker host's cgroup namespace\n'private': Run the container in its own private cgroup namespace\n'':        Use the cgroup namespace as configured by the\n           default-cgroupns-mode option on the daemon (default)",
+  },
+  { long: 'cidfile', type: 'string', usage: 'Write the container ID to the file' },
+  { long: 'cpu-count', type: 'int', usage: 'CPU count (Windows only)' },
+  { long: 'cpu-percent', type: 'int', usage: 'CPU percent (Windows only)' },
+  { long: 'cpu-period', type: 'int', usage: 'Limit CPU CFS (Completely Fair Scheduler) period' },
+  { long: 'cpu-quota', type: 'int', usage: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
+  { long: 'cpu-rt-period', type: 'int', usage: 'Limit CPU real-time period in microseconds' },
+  { long: 'cpu-rt-runtime', type: 'int', usage: 'Limit CPU real-time runtime in microseconds' },
+  { long: 'cpu-shares', short: 'c', type: 'int', usage: 'CPU shares (relative weight)' },
+  { long: 'cpus', type: 'decimal', usage: 'Number of CPUs' },
+  { long: 'cpuset-cpus', type: 'string', usage: 'CPUs in which to allow execution (0-3, 0,1)' },
+  { long: 'cpuset-mems', type: 'string', usage: 'MEMs in which to allow execution (0-3, 0,1)' },
+  { long: 'device', type: 'list', usage: 'Add a host device to the container' },
+  { long: 'device-cgroup-rule', type: 'list', usage: 'Add a rule to the cgroup allowed devices list' },
+  {
+    long: 'device-read-bps',
+    type: 'list',
+    usage: 'Limit read rate (bytes per second) from a device',
+    def: '[]',
+  },
+  {
+    long: 'device-read-iops',
+    type: 'list',
+    usage: 'Limit read rate (IO per second) from a device',
+    def: '[]',
+  },
+  {
+    long: 'device-write-bps',
+    type: 'list',
+    usage: 'Limit write rate (bytes per second) to a device',
+    def: '[]',
+  },
+  {
+    long: 'device-write-iops',
+    type: 'list',
+    usage: 'Limit write rate (IO per second) to a device',
+    def: '[]',
+  },
+  { long: 'disable-content-trust', type: 'bool', usage: 'Skip image verification', def: 'true' },
+  { long: 'dns', type: 'list', usage: 'Set custom DNS servers' },
+  { long: 'dns-option', type: 'list', usage: 'Set DNS options' },
+  { long: 'dns-search', type: 'list', usage: 'Set custom DNS search domains' },
+  { long: 'domainname', type: 'string', usage: 'Container NIS domain name' },
+  { long: 'entrypoint', type: 'string', usage: 'Overwrite the default ENTRYPOINT of the image' },
+  { long: 'env', short: 'e', type: 'list', usage: 'Set environment variables' },
+  { long: 'env-file', type: 'list', usage: 'Read in a file of environment variables' },
+  { long: 'expose', type: 'list', usage: 'Expose a port or a range of ports' },
+  {
+    long: 'gpus',
+    type: 'gpu-request',
+    usage: "GPU devices to add to the container ('all' to pass all GPUs)",
+  },
+  { long: 'group-add', type: 'list', usage: 'Add additional groups to join' },
+  { long: 'health-cmd', type: 'string', usage: 'Command to run to check health' },
+  {
+    long: 'health-interval',
+    type: 'duration',
+    usage: 'Time between running the check (ms|s|m|h)',
+    def: '0s',
+  },
+  { long: 'health-retries', type: 'int', usage: 'Consecutive failures needed to report unhealthy' },
+  {
+    long: 'health-start-interval',
+    type: 'duration',
+    usage: 'Time between running the check during the start period (ms|s|m|h)',
+    def: '0s',
+  },
+  {
+    long: 'health-start-period',
+    type: 'duration',
+    usage: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h)',
+    def: '0s',
+  },
+  {
+    long: 'health-timeout',
+    type: 'duration',
+    usage: 'Maximum time to allow one check to run (ms|s|m|h)',
+    def: '0s',
+  },
+  { long: 'help', type: 'bool', usage: 'Print usage' },
+  { long: 'hostname', short: 'h', type: 'string', usage: 'Container host name' },
+  {
+    long: 'init',
+    type: 'bool',
+    usage: 'Run an init inside the container that forwards signals and reaps processes',
+  },
+  { long: 'interactive', short: 'i', type: 'bool', usage: 'Keep STDIN open even if not attached' },
+  {
+    long: 'io-maxbandwidth',
+    type: 'bytes',
+    usage: 'Maximum IO bandwidth limit for the system drive (Windows only)',
+  },
+  { long: 'io-maxiops', type: 'uint', usage: 'Maximum IOps limit for the system drive (Windows only)' },
+  { long: 'ip', type: 'string', usage: 'IPv4 address (e.g., 172.30.100.104)' },
+  { long: 'ip6', type: 'string', usage: 'IPv6 address (e.g., 2001:db8::33)' },
+  { long: 'ipc', type: 'string', usage: 'IPC mode to use' },
+  { long: 'isolation', type: 'string', usage: 'Container isolation technology' },
+  { long: 'kernel-memory', type: 'bytes', usage: 'Kernel memory limit' },
+  { long: 'label', short: 'l', type: 'list', usage: 'Set meta data on a container' },
+  { long: 'label-file', type: 'list', usage: 'Read in a line delimited file of labels' },
+  { long: 'link', type: 'list', usage: 'Add link to another container' },
+  { long: 'link-local-ip', type: 'list', usage: 'Container IPv4/IPv6 link-local addresses' },
+  { long: 'log-driver', type: 'string', usage: 'Logging driver for the container' },
+  { long: 'log-opt', type: 'list', usage: 'Log driver options' },
+  { long: 'mac-address', type: 'string', usage: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
+  { long: 'memory', short: 'm', type: 'bytes', usage: 'Memory limit' },
+  { long: 'memory-reservation', type: 'bytes', usage: 'Memory soft limit' },
+  {
+    long: 'memory-swap',
+    type: 'bytes',
+    usage: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
+  },
+  {
+    long: 'memory-swappiness',
+    type: 'int',
+    usage: 'Tune container memory swappiness (0 to 100)',
+    def: '-1',
+  },
+  { long: 'mount', type: 'mount', usage: 'Attach a filesystem mount to the container' },
+  { long: 'name', type: 'string', usage: 'Assign a name to the container' },
+  { long: 'network', type: 'network', usage: 'Connect a container to a network' },
+  { long: 'network-alias', type: 'list', usage: 'Add network-scoped alias for the container' },
+  { long: 'no-healthcheck', type: 'bool', usage: 'Disable any container-specified HEALTHCHECK' },
+  { long: 'oom-kill-disable', type: 'bool', usage: 'Disable OOM Killer' },
+  { long: 'oom-score-adj', type: 'int', usage: "Tune host's OOM preferences (-1000 to 1000)" },
+  { long: 'pid', type: 'string', usage: 'PID namespace to use' },
+  { long: 'pids-limit', type: 'int', usage: 'Tune container pids limit (set -1 for unlimited)' },
+  PLATFORM,
+  { long: 'privileged', type: 'bool', usage: 'Give extended privileges to this container' },
+  { long: 'publish', short: 'p', type: 'list', usage: "Publish a container's port(s) to the host" },
+  { long: 'publish-all', short: 'P', type: 'bool', usage: 'Publish all exposed ports to random ports' },
+  { long: 'quiet', short: 'q', type: 'bool', usage: 'Suppress the pull output' },
+  { long: 'read-only', type: 'bool', usage: "Mount the container's root filesystem as read only" },
+  {
+    long: 'restart',
+    type: 'string',
+    usage: 'Restart policy to apply when a container exits',
+    def: '"no"',
+  },
+  {
+    long: 'rm',
+    type: 'bool',
+    usage: 'Automatically remove the container and its associated anonymous volumes when it exits',
+  },
+  { long: 'runtime', type: 'string', usage: 'Runtime to use for this container' },
+  { long: 'security-opt', type: 'list', usage: 'Security Options' },
+  { long: 'shm-size', type: 'bytes', usage: 'Size of /dev/shm' },
+  { long: 'stop-signal', type: 'string', usage: 'Signal to stop the container' },
+  { long: 'stop-timeout', type: 'int', usage: 'Timeout (in seconds) to stop a container' },
+  { long: 'storage-opt', type: 'list', usage: 'Storage driver options for the container' },
+  { long: 'sysctl', type: 'map', usage: 'Sysctl options', def: 'map[]' },
+  { long: 'tmpfs', type: 'list', usage: 'Mount a tmpfs directory' },
+  { long: 'tty', short: 't', type: 'bool', usage: 'Allocate a pseudo-TTY' },
+  { long: 'ulimit', type: 'ulimit', usage: 'Ulimit options', def: '[]' },
+  { long: 'use-api-socket', type: 'bool', usage: 'Bind mount Docker API socket and required auth' },
+  {
+    long: 'user',
+    short: 'u',
+    type: 'string',
+    usage: 'Username or UID (format: <name|uid>[:<group|gid>])',
+  },
+  { long: 'userns', type: 'string', usage: 'User namespace to use' },
+  { long: 'uts', type: 'string', usage: 'UTS namespace to use' },
+  { long: 'volume', short: 'v', type: 'list', usage: 'Bind mount a volume' },
+  { long: 'volume-driver', type: 'string', usage: 'Optional volume driver for the container' },
+  { long: 'volumes-from', type: 'list', usage: 'Mount volumes from the specified container(s)' },
+  { long: 'workdir', short: 'w', type: 'string', usage: 'Working directory inside the container' },
+];
 
 export const COMMAND_SPECS: CommandSpec[] = [
   {
@@ -55,28 +338,14 @@ export const COMMAND_SPECS: CommandSpec[] = [
     path: 'version',
     args: '[OPTIONS]',
     desc: 'Show the Berth version information',
-    flags: [
-      {
-        long: 'format',
-        short: 'f',
-        type: 'string',
-        usage:
-          "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-      },
-    ],
+    flags: [FORMAT_JSON_F],
   },
   {
     path: 'inspect',
     args: '[OPTIONS] NAME|ID [NAME|ID...]',
     desc: 'Return low-level information on Berth objects',
     flags: [
-      {
-        long: 'format',
-        short: 'f',
-        type: 'string',
-        usage:
-          "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-      },
+      FORMAT_JSON_F,
       { long: 'size', short: 's', type: 'bool', usage: 'Display total file sizes if the type is container' },
       { long: 'type', type: 'string', usage: 'Only inspect objects of the given type' },
     ],
@@ -89,15 +358,10 @@ export const COMMAND_SPECS: CommandSpec[] = [
     flags: [
       { long: 'all', short: 'a', type: 'bool', usage: 'Show all images', def: 'hides intermediate images' },
       { long: 'digests', type: 'bool', usage: 'Show digests' },
-      { long: 'filter', short: 'f', type: 'filter', usage: 'Filter output based on conditions provided' },
-      {
-        long: 'format',
-        type: 'string',
-        usage:
-          "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-      },
-      { long: 'no-trunc', type: 'bool', usage: "Don't truncate output" },
-      { long: 'quiet', short: 'q', type: 'bool', usage: 'Only show image IDs' },
+      FILTER,
+      FORMAT_TABLE,
+      NO_TRUNC,
+      QUIET_IMAGE_IDS,
       { long: 'tree', type: 'bool', usage: 'List multi-platform images as a tree (EXPERIMENTAL)' },
     ],
   },
@@ -106,13 +370,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
     args: '[OPTIONS] IMAGE [IMAGE...]',
     desc: 'Display detailed information on one or more images',
     flags: [
-      {
-        long: 'format',
-        short: 'f',
-        type: 'string',
-        usage:
-          "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-      },
+      FORMAT_JSON_F,
       {
         long: 'platform',
         type: 'string',
@@ -150,12 +408,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
     desc: 'Show the history of an image',
     aliases: ['history'],
     flags: [
-      {
-        long: 'format',
-        type: 'string',
-        usage:
-          "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-      },
+      FORMAT_TABLE,
       {
         long: 'human',
         short: 'H',
@@ -163,14 +416,14 @@ export const COMMAND_SPECS: CommandSpec[] = [
         usage: 'Print sizes and dates in human readable format',
         def: 'true',
       },
-      { long: 'no-trunc', type: 'bool', usage: "Don't truncate output" },
+      NO_TRUNC,
       {
         long: 'platform',
         type: 'string',
         usage:
           'Show history for the given platform. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")',
       },
-      { long: 'quiet', short: 'q', type: 'bool', usage: 'Only show image IDs' },
+      QUIET_IMAGE_IDS,
     ],
   },
   {
@@ -179,7 +432,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
     desc: 'Save one or more images to a tar archive (streamed to STDOUT by default)',
     aliases: ['save'],
     flags: [
-      { long: 'output', short: 'o', type: 'string', usage: 'Write to a file, instead of STDOUT' },
+      OUTPUT,
       {
         long: 'platform',
         type: 'string',
@@ -210,14 +463,9 @@ export const COMMAND_SPECS: CommandSpec[] = [
     desc: 'Import the contents from a tarball to create a filesystem image',
     aliases: ['import'],
     flags: [
-      {
-        long: 'change',
-        short: 'c',
-        type: 'list',
-        usage: 'Apply Dockerfile instruction to the created image',
-      },
+      CHANGE,
       { long: 'message', short: 'm', type: 'string', usage: 'Set commit message for imported image' },
-      { long: 'platform', type: 'string', usage: 'Set platform if server is multi-platform capable' },
+      PLATFORM,
     ],
   },
   {
@@ -226,8 +474,8 @@ export const COMMAND_SPECS: CommandSpec[] = [
     desc: 'Remove unused images',
     flags: [
       { long: 'all', short: 'a', type: 'bool', usage: 'Remove all unused images, not just dangling ones' },
-      { long: 'filter', type: 'filter', usage: 'Provide filter values (e.g. "until=<timestamp>")' },
-      { long: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' },
+      PRUNE_FILTER,
+      PRUNE_FORCE,
     ],
   },
   {
@@ -235,12 +483,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
     args: '[OPTIONS]',
     desc: 'Show berth disk usage',
     flags: [
-      {
-        long: 'format',
-        type: 'string',
-        usage:
-          "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-      },
+      FORMAT_TABLE,
       { long: 'verbose', short: 'v', type: 'bool', usage: 'Show detailed information on space usage' },
     ],
   },
@@ -249,15 +492,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
     args: '[OPTIONS]',
     desc: 'Display system-wide information',
     aliases: ['info'],
-    flags: [
-      {
-        long: 'format',
-        short: 'f',
-        type: 'string',
-        usage:
-          "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-      },
-    ],
+    flags: [FORMAT_JSON_F],
   },
   {
     path: 'system events',
@@ -265,13 +500,8 @@ export const COMMAND_SPECS: CommandSpec[] = [
     desc: 'Get real time events from the server',
     aliases: ['events'],
     flags: [
-      { long: 'filter', short: 'f', type: 'filter', usage: 'Filter output based on conditions provided' },
-      {
-        long: 'format',
-        type: 'string',
-        usage:
-          "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-      },
+      FILTER,
+      FORMAT_JSON,
       { long: 'since', type: 'string', usage: 'Show all events created since timestamp' },
       { long: 'until', type: 'string', usage: 'Stream events until this timestamp' },
     ],
@@ -283,7 +513,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
     flags: [
       { long: 'all', short: 'a', type: 'bool', usage: 'Remove all unused images not just dangling ones' },
       { long: 'filter', type: 'filter', usage: 'Provide filter values (e.g. "label=<key>=<value>")' },
-      { long: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' },
+      PRUNE_FORCE,
       { long: 'volumes', type: 'bool', usage: 'Prune anonymous volumes' },
     ],
   },
@@ -293,7 +523,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
     desc: 'Attach local standard input, output, and error streams to a running container',
     aliases: ['attach'],
     flags: [
-      { long: 'detach-keys', type: 'string', usage: 'Override the key sequence for detaching a container' },
+      DETACH_KEYS,
       { long: 'no-stdin', type: 'bool', usage: 'Do not attach STDIN' },
       { long: 'sig-proxy', type: 'bool', usage: 'Proxy all received signals to the process', def: 'true' },
     ],
@@ -310,12 +540,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
         type: 'string',
         usage: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")',
       },
-      {
-        long: 'change',
-        short: 'c',
-        type: 'list',
-        usage: 'Apply Dockerfile instruction to the created image',
-      },
+      CHANGE,
       { long: 'message', short: 'm', type: 'string', usage: 'Commit message' },
       { long: 'pause', short: 'p', type: 'bool', usage: 'Pause container during commit', def: 'true' },
     ],
@@ -342,210 +567,12 @@ export const COMMAND_SPECS: CommandSpec[] = [
     args: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
     desc: 'Create a new container',
     aliases: ['create'],
-    flags: [
-      { long: 'add-host', type: 'list', usage: 'Add a custom host-to-IP mapping (host:ip)' },
-      {
-        long: 'annotation',
-        type: 'map',
-        usage: 'Add an annotation to the container (passed through to the OCI runtime)',
-        def: 'map[]',
-      },
-      { long: 'attach', short: 'a', type: 'list', usage: 'Attach to STDIN, STDOUT or STDERR' },
-      {
-        long: 'blkio-weight',
-        type: 'uint16',
-        usage: 'Block IO (relative weight), between 10 and 1000, or 0 to disable',
-        def: '0',
-      },
-      {
-        long: 'blkio-weight-device',
-        type: 'list',
-        usage: 'Block IO weight (relative device weight)',
-        def: '[]',
-      },
-      { long: 'cap-add', type: 'list', usage: 'Add Linux capabilities' },
-      { long: 'cap-drop', type: 'list', usage: 'Drop Linux capabilities' },
-      { long: 'cgroup-parent', type: 'string', usage: 'Optional parent cgroup for the container' },
-      {
-        long: 'cgroupns',
-        type: 'string',
-        usage:
-          "Cgroup namespace to use (host|private)\n'host':    Run the container in the Docker host's cgroup namespace\n'private': Run the container in its own private cgroup namespace\n'':        Use the cgroup namespace as configured by the\n           default-cgroupns-mode option on the daemon (default)",
-      },
-      { long: 'cidfile', type: 'string', usage: 'Write the container ID to the file' },
-      { long: 'cpu-count', type: 'int', usage: 'CPU count (Windows only)' },
-      { long: 'cpu-percent', type: 'int', usage: 'CPU percent (Windows only)' },
-      { long: 'cpu-period', type: 'int', usage: 'Limit CPU CFS (Completely Fair Scheduler) period' },
-      { long: 'cpu-quota', type: 'int', usage: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
-      { long: 'cpu-rt-period', type: 'int', usage: 'Limit CPU real-time period in microseconds' },
-      { long: 'cpu-rt-runtime', type: 'int', usage: 'Limit CPU real-time runtime in microseconds' },
-      { long: 'cpu-shares', short: 'c', type: 'int', usage: 'CPU shares (relative weight)' },
-      { long: 'cpus', type: 'decimal', usage: 'Number of CPUs' },
-      { long: 'cpuset-cpus', type: 'string', usage: 'CPUs in which to allow execution (0-3, 0,1)' },
-      { long: 'cpuset-mems', type: 'string', usage: 'MEMs in which to allow execution (0-3, 0,1)' },
-      { long: 'device', type: 'list', usage: 'Add a host device to the container' },
-      { long: 'device-cgroup-rule', type: 'list', usage: 'Add a rule to the cgroup allowed devices list' },
-      {
-        long: 'device-read-bps',
-        type: 'list',
-        usage: 'Limit read rate (bytes per second) from a device',
-        def: '[]',
-      },
-      {
-        long: 'device-read-iops',
-        type: 'list',
-        usage: 'Limit read rate (IO per second) from a device',
-        def: '[]',
-      },
-      {
-        long: 'device-write-bps',
-        type: 'list',
-        usage: 'Limit write rate (bytes per second) to a device',
-        def: '[]',
-      },
-      {
-        long: 'device-write-iops',
-        type: 'list',
-        usage: 'Limit write rate (IO per second) to a device',
-        def: '[]',
-      },
-      { long: 'disable-content-trust', type: 'bool', usage: 'Skip image verification', def: 'true' },
-      { long: 'dns', type: 'list', usage: 'Set custom DNS servers' },
-      { long: 'dns-option', type: 'list', usage: 'Set DNS options' },
-      { long: 'dns-search', type: 'list', usage: 'Set custom DNS search domains' },
-      { long: 'domainname', type: 'string', usage: 'Container NIS domain name' },
-      { long: 'entrypoint', type: 'string', usage: 'Overwrite the default ENTRYPOINT of the image' },
-      { long: 'env', short: 'e', type: 'list', usage: 'Set environment variables' },
-      { long: 'env-file', type: 'list', usage: 'Read in a file of environment variables' },
-      { long: 'expose', type: 'list', usage: 'Expose a port or a range of ports' },
-      {
-        long: 'gpus',
-        type: 'gpu-request',
-        usage: "GPU devices to add to the container ('all' to pass all GPUs)",
-      },
-      { long: 'group-add', type: 'list', usage: 'Add additional groups to join' },
-      { long: 'health-cmd', type: 'string', usage: 'Command to run to check health' },
-      {
-        long: 'health-interval',
-        type: 'duration',
-        usage: 'Time between running the check (ms|s|m|h)',
-        def: '0s',
-      },
-      { long: 'health-retries', type: 'int', usage: 'Consecutive failures needed to report unhealthy' },
-      {
-        long: 'health-start-interval',
-        type: 'duration',
-        usage: 'Time between running the check during the start period (ms|s|m|h)',
-        def: '0s',
-      },
-      {
-        long: 'health-start-period',
-        type: 'duration',
-        usage:
-          'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h)',
-        def: '0s',
-      },
-      {
-        long: 'health-timeout',
-        type: 'duration',
-        usage: 'Maximum time to allow one check to run (ms|s|m|h)',
-        def: '0s',
-      },
-      { long: 'help', type: 'bool', usage: 'Print usage' },
-      { long: 'hostname', short: 'h', type: 'string', usage: 'Container host name' },
-      {
-        long: 'init',
-        type: 'bool',
-        usage: 'Run an init inside the container that forwards signals and reaps processes',
-      },
-      { long: 'interactive', short: 'i', type: 'bool', usage: 'Keep STDIN open even if not attached' },
-      {
-        long: 'io-maxbandwidth',
-        type: 'bytes',
-        usage: 'Maximum IO bandwidth limit for the system drive (Windows only)',
-      },
-      { long: 'io-maxiops', type: 'uint', usage: 'Maximum IOps limit for the system drive (Windows only)' },
-      { long: 'ip', type: 'string', usage: 'IPv4 address (e.g., 172.30.100.104)' },
-      { long: 'ip6', type: 'string', usage: 'IPv6 address (e.g., 2001:db8::33)' },
-      { long: 'ipc', type: 'string', usage: 'IPC mode to use' },
-      { long: 'isolation', type: 'string', usage: 'Container isolation technology' },
-      { long: 'kernel-memory', type: 'bytes', usage: 'Kernel memory limit' },
-      { long: 'label', short: 'l', type: 'list', usage: 'Set meta data on a container' },
-      { long: 'label-file', type: 'list', usage: 'Read in a line delimited file of labels' },
-      { long: 'link', type: 'list', usage: 'Add link to another container' },
-      { long: 'link-local-ip', type: 'list', usage: 'Container IPv4/IPv6 link-local addresses' },
-      { long: 'log-driver', type: 'string', usage: 'Logging driver for the container' },
-      { long: 'log-opt', type: 'list', usage: 'Log driver options' },
-      { long: 'mac-address', type: 'string', usage: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
-      { long: 'memory', short: 'm', type: 'bytes', usage: 'Memory limit' },
-      { long: 'memory-reservation', type: 'bytes', usage: 'Memory soft limit' },
-      {
-        long: 'memory-swap',
-        type: 'bytes',
-        usage: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
-      },
-      {
-        long: 'memory-swappiness',
-        type: 'int',
-        usage: 'Tune container memory swappiness (0 to 100)',
-        def: '-1',
-      },
-      { long: 'mount', type: 'mount', usage: 'Attach a filesystem mount to the container' },
-      { long: 'name', type: 'string', usage: 'Assign a name to the container' },
-      { long: 'network', type: 'network', usage: 'Connect a container to a network' },
-      { long: 'network-alias', type: 'list', usage: 'Add network-scoped alias for the container' },
-      { long: 'no-healthcheck', type: 'bool', usage: 'Disable any container-specified HEALTHCHECK' },
-      { long: 'oom-kill-disable', type: 'bool', usage: 'Disable OOM Killer' },
-      { long: 'oom-score-adj', type: 'int', usage: "Tune host's OOM preferences (-1000 to 1000)" },
-      { long: 'pid', type: 'string', usage: 'PID namespace to use' },
-      { long: 'pids-limit', type: 'int', usage: 'Tune container pids limit (set -1 for unlimited)' },
-      { long: 'platform', type: 'string', usage: 'Set platform if server is multi-platform capable' },
-      { long: 'privileged', type: 'bool', usage: 'Give extended privileges to this container' },
-      { long: 'publish', short: 'p', type: 'list', usage: "Publish a container's port(s) to the host" },
-      { long: 'publish-all', short: 'P', type: 'bool', usage: 'Publish all exposed ports to random ports' },
-      {
-        long: 'pull',
-        type: 'string',
-        usage: 'Pull image before creating ("always", "|missing", "never")',
-        def: '"missing"',
-      },
-      { long: 'quiet', short: 'q', type: 'bool', usage: 'Suppress the pull output' },
-      { long: 'read-only', type: 'bool', usage: "Mount the container's root filesystem as read only" },
-      {
-        long: 'restart',
-        type: 'string',
-        usage: 'Restart policy to apply when a container exits',
-        def: '"no"',
-      },
-      {
-        long: 'rm',
-        type: 'bool',
-        usage: 'Automatically remove the container and its associated anonymous volumes when it exits',
-      },
-      { long: 'runtime', type: 'string', usage: 'Runtime to use for this container' },
-      { long: 'security-opt', type: 'list', usage: 'Security Options' },
-      { long: 'shm-size', type: 'bytes', usage: 'Size of /dev/shm' },
-      { long: 'stop-signal', type: 'string', usage: 'Signal to stop the container' },
-      { long: 'stop-timeout', type: 'int', usage: 'Timeout (in seconds) to stop a container' },
-      { long: 'storage-opt', type: 'list', usage: 'Storage driver options for the container' },
-      { long: 'sysctl', type: 'map', usage: 'Sysctl options', def: 'map[]' },
-      { long: 'tmpfs', type: 'list', usage: 'Mount a tmpfs directory' },
-      { long: 'tty', short: 't', type: 'bool', usage: 'Allocate a pseudo-TTY' },
-      { long: 'ulimit', type: 'ulimit', usage: 'Ulimit options', def: '[]' },
-      { long: 'use-api-socket', type: 'bool', usage: 'Bind mount Docker API socket and required auth' },
-      {
-        long: 'user',
-        short: 'u',
-        type: 'string',
-        usage: 'Username or UID (format: <name|uid>[:<group|gid>])',
-      },
-      { long: 'userns', type: 'string', usage: 'User namespace to use' },
-      { long: 'uts', type: 'string', usage: 'UTS namespace to use' },
-      { long: 'volume', short: 'v', type: 'list', usage: 'Bind mount a volume' },
-      { long: 'volume-driver', type: 'string', usage: 'Optional volume driver for the container' },
-      { long: 'volumes-from', type: 'list', usage: 'Mount volumes from the specified container(s)' },
-      { long: 'workdir', short: 'w', type: 'string', usage: 'Working directory inside the container' },
-    ],
+    flags: sorted(...CONTAINER_CONFIG_FLAGS, {
+      long: 'pull',
+      type: 'string',
+      usage: 'Pull image before creating ("always", "|missing", "never")',
+      def: '"missing"',
+    }),
   },
   {
     path: 'container diff',
@@ -559,51 +586,38 @@ export const COMMAND_SPECS: CommandSpec[] = [
     args: '[OPTIONS] CONTAINER COMMAND [ARG...]',
     desc: 'Execute a command in a running container',
     aliases: ['exec'],
-    flags: [
+    flags: sorted(
+      ...configFlags('env', 'env-file', 'interactive', 'tty', 'workdir'),
       { long: 'detach', short: 'd', type: 'bool', usage: 'Detached mode: run command in the background' },
-      { long: 'detach-keys', type: 'string', usage: 'Override the key sequence for detaching a container' },
-      { long: 'env', short: 'e', type: 'list', usage: 'Set environment variables' },
-      { long: 'env-file', type: 'list', usage: 'Read in a file of environment variables' },
-      { long: 'interactive', short: 'i', type: 'bool', usage: 'Keep STDIN open even if not attached' },
+      DETACH_KEYS,
       { long: 'privileged', type: 'bool', usage: 'Give extended privileges to the command' },
-      { long: 'tty', short: 't', type: 'bool', usage: 'Allocate a pseudo-TTY' },
       {
         long: 'user',
         short: 'u',
         type: 'string',
         usage: 'Username or UID (format: "<name|uid>[:<group|gid>]")',
       },
-      { long: 'workdir', short: 'w', type: 'string', usage: 'Working directory inside the container' },
-    ],
+    ),
   },
   {
     path: 'container export',
     args: '[OPTIONS] CONTAINER',
     desc: "Export a container's filesystem as a tar archive",
     aliases: ['export'],
-    flags: [{ long: 'output', short: 'o', type: 'string', usage: 'Write to a file, instead of STDOUT' }],
+    flags: [OUTPUT],
   },
   {
     path: 'container inspect',
     args: '[OPTIONS] CONTAINER [CONTAINER...]',
     desc: 'Display detailed information on one or more containers',
-    flags: [
-      {
-        long: 'format',
-        short: 'f',
-        type: 'string',
-        usage:
-          "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-      },
-      { long: 'size', short: 's', type: 'bool', usage: 'Display total file sizes' },
-    ],
+    flags: [FORMAT_JSON_F, SIZE],
   },
   {
     path: 'container kill',
     args: '[OPTIONS] CONTAINER [CONTAINER...]',
     desc: 'Kill one or more running containers',
     aliases: ['kill'],
-    flags: [{ long: 'signal', short: 's', type: 'string', usage: 'Signal to send to the container' }],
+    flags: [SIGNAL],
   },
   {
     path: 'container logs',
@@ -641,14 +655,9 @@ export const COMMAND_SPECS: CommandSpec[] = [
     desc: 'List containers',
     aliases: ['container list', 'container ps', 'ps'],
     flags: [
-      { long: 'all', short: 'a', type: 'bool', usage: 'Show all containers', def: 'shows just running' },
-      { long: 'filter', short: 'f', type: 'filter', usage: 'Filter output based on conditions provided' },
-      {
-        long: 'format',
-        type: 'string',
-        usage:
-          "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-      },
+      ALL_CONTAINERS,
+      FILTER,
+      FORMAT_TABLE,
       {
         long: 'last',
         short: 'n',
@@ -662,9 +671,9 @@ export const COMMAND_SPECS: CommandSpec[] = [
         type: 'bool',
         usage: 'Show the latest created container (includes all states)',
       },
-      { long: 'no-trunc', type: 'bool', usage: "Don't truncate output" },
+      NO_TRUNC,
       { long: 'quiet', short: 'q', type: 'bool', usage: 'Only display container IDs' },
-      { long: 'size', short: 's', type: 'bool', usage: 'Display total file sizes' },
+      SIZE,
     ],
   },
   {
@@ -685,10 +694,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
     path: 'container prune',
     args: '[OPTIONS]',
     desc: 'Remove all stopped containers',
-    flags: [
-      { long: 'filter', type: 'filter', usage: 'Provide filter values (e.g. "until=<timestamp>")' },
-      { long: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' },
-    ],
+    flags: [PRUNE_FILTER, PRUNE_FORCE],
   },
   {
     path: 'container rename',
@@ -702,10 +708,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
     args: '[OPTIONS] CONTAINER [CONTAINER...]',
     desc: 'Restart one or more containers',
     aliases: ['restart'],
-    flags: [
-      { long: 'signal', short: 's', type: 'string', usage: 'Signal to send to the container' },
-      { long: 'timeout', short: 't', type: 'int', usage: 'Seconds to wait before killing the container' },
-    ],
+    flags: [SIGNAL, STOP_TIMEOUT],
   },
   {
     path: 'container rm',
@@ -733,218 +736,23 @@ export const COMMAND_SPECS: CommandSpec[] = [
     args: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
     desc: 'Create and run a new container from an image',
     aliases: ['run'],
-    flags: [
-      { long: 'add-host', type: 'list', usage: 'Add a custom host-to-IP mapping (host:ip)' },
-      {
-        long: 'annotation',
-        type: 'map',
-        usage: 'Add an annotation to the container (passed through to the OCI runtime)',
-        def: 'map[]',
-      },
-      { long: 'attach', short: 'a', type: 'list', usage: 'Attach to STDIN, STDOUT or STDERR' },
-      {
-        long: 'blkio-weight',
-        type: 'uint16',
-        usage: 'Block IO (relative weight), between 10 and 1000, or 0 to disable',
-        def: '0',
-      },
-      {
-        long: 'blkio-weight-device',
-        type: 'list',
-        usage: 'Block IO weight (relative device weight)',
-        def: '[]',
-      },
-      { long: 'cap-add', type: 'list', usage: 'Add Linux capabilities' },
-      { long: 'cap-drop', type: 'list', usage: 'Drop Linux capabilities' },
-      { long: 'cgroup-parent', type: 'string', usage: 'Optional parent cgroup for the container' },
-      {
-        long: 'cgroupns',
-        type: 'string',
-        usage:
-          "Cgroup namespace to use (host|private)\n'host':    Run the container in the Docker host's cgroup namespace\n'private': Run the container in its own private cgroup namespace\n'':        Use the cgroup namespace as configured by the\n           default-cgroupns-mode option on the daemon (default)",
-      },
-      { long: 'cidfile', type: 'string', usage: 'Write the container ID to the file' },
-      { long: 'cpu-count', type: 'int', usage: 'CPU count (Windows only)' },
-      { long: 'cpu-percent', type: 'int', usage: 'CPU percent (Windows only)' },
-      { long: 'cpu-period', type: 'int', usage: 'Limit CPU CFS (Completely Fair Scheduler) period' },
-      { long: 'cpu-quota', type: 'int', usage: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
-      { long: 'cpu-rt-period', type: 'int', usage: 'Limit CPU real-time period in microseconds' },
-      { long: 'cpu-rt-runtime', type: 'int', usage: 'Limit CPU real-time runtime in microseconds' },
-      { long: 'cpu-shares', short: 'c', type: 'int', usage: 'CPU shares (relative weight)' },
-      { long: 'cpus', type: 'decimal', usage: 'Number of CPUs' },
-      { long: 'cpuset-cpus', type: 'string', usage: 'CPUs in which to allow execution (0-3, 0,1)' },
-      { long: 'cpuset-mems', type: 'string', usage: 'MEMs in which to allow execution (0-3, 0,1)' },
+    flags: sorted(
+      ...CONTAINER_CONFIG_FLAGS,
       {
         long: 'detach',
         short: 'd',
         type: 'bool',
         usage: 'Run container in background and print container ID',
       },
-      { long: 'detach-keys', type: 'string', usage: 'Override the key sequence for detaching a container' },
-      { long: 'device', type: 'list', usage: 'Add a host device to the container' },
-      { long: 'device-cgroup-rule', type: 'list', usage: 'Add a rule to the cgroup allowed devices list' },
-      {
-        long: 'device-read-bps',
-        type: 'list',
-        usage: 'Limit read rate (bytes per second) from a device',
-        def: '[]',
-      },
-      {
-        long: 'device-read-iops',
-        type: 'list',
-        usage: 'Limit read rate (IO per second) from a device',
-        def: '[]',
-      },
-      {
-        long: 'device-write-bps',
-        type: 'list',
-        usage: 'Limit write rate (bytes per second) to a device',
-        def: '[]',
-      },
-      {
-        long: 'device-write-iops',
-        type: 'list',
-        usage: 'Limit write rate (IO per second) to a device',
-        def: '[]',
-      },
-      { long: 'disable-content-trust', type: 'bool', usage: 'Skip image verification', def: 'true' },
-      { long: 'dns', type: 'list', usage: 'Set custom DNS servers' },
-      { long: 'dns-option', type: 'list', usage: 'Set DNS options' },
-      { long: 'dns-search', type: 'list', usage: 'Set custom DNS search domains' },
-      { long: 'domainname', type: 'string', usage: 'Container NIS domain name' },
-      { long: 'entrypoint', type: 'string', usage: 'Overwrite the default ENTRYPOINT of the image' },
-      { long: 'env', short: 'e', type: 'list', usage: 'Set environment variables' },
-      { long: 'env-file', type: 'list', usage: 'Read in a file of environment variables' },
-      { long: 'expose', type: 'list', usage: 'Expose a port or a range of ports' },
-      {
-        long: 'gpus',
-        type: 'gpu-request',
-        usage: "GPU devices to add to the container ('all' to pass all GPUs)",
-      },
-      { long: 'group-add', type: 'list', usage: 'Add additional groups to join' },
-      { long: 'health-cmd', type: 'string', usage: 'Command to run to check health' },
-      {
-        long: 'health-interval',
-        type: 'duration',
-        usage: 'Time between running the check (ms|s|m|h)',
-        def: '0s',
-      },
-      { long: 'health-retries', type: 'int', usage: 'Consecutive failures needed to report unhealthy' },
-      {
-        long: 'health-start-interval',
-        type: 'duration',
-        usage: 'Time between running the check during the start period (ms|s|m|h)',
-        def: '0s',
-      },
-      {
-        long: 'health-start-period',
-        type: 'duration',
-        usage:
-          'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h)',
-        def: '0s',
-      },
-      {
-        long: 'health-timeout',
-        type: 'duration',
-        usage: 'Maximum time to allow one check to run (ms|s|m|h)',
-        def: '0s',
-      },
-      { long: 'help', type: 'bool', usage: 'Print usage' },
-      { long: 'hostname', short: 'h', type: 'string', usage: 'Container host name' },
-      {
-        long: 'init',
-        type: 'bool',
-        usage: 'Run an init inside the container that forwards signals and reaps processes',
-      },
-      { long: 'interactive', short: 'i', type: 'bool', usage: 'Keep STDIN open even if not attached' },
-      {
-        long: 'io-maxbandwidth',
-        type: 'bytes',
-        usage: 'Maximum IO bandwidth limit for the system drive (Windows only)',
-      },
-      { long: 'io-maxiops', type: 'uint', usage: 'Maximum IOps limit for the system drive (Windows only)' },
-      { long: 'ip', type: 'string', usage: 'IPv4 address (e.g., 172.30.100.104)' },
-      { long: 'ip6', type: 'string', usage: 'IPv6 address (e.g., 2001:db8::33)' },
-      { long: 'ipc', type: 'string', usage: 'IPC mode to use' },
-      { long: 'isolation', type: 'string', usage: 'Container isolation technology' },
-      { long: 'kernel-memory', type: 'bytes', usage: 'Kernel memory limit' },
-      { long: 'label', short: 'l', type: 'list', usage: 'Set meta data on a container' },
-      { long: 'label-file', type: 'list', usage: 'Read in a line delimited file of labels' },
-      { long: 'link', type: 'list', usage: 'Add link to another container' },
-      { long: 'link-local-ip', type: 'list', usage: 'Container IPv4/IPv6 link-local addresses' },
-      { long: 'log-driver', type: 'string', usage: 'Logging driver for the container' },
-      { long: 'log-opt', type: 'list', usage: 'Log driver options' },
-      { long: 'mac-address', type: 'string', usage: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
-      { long: 'memory', short: 'm', type: 'bytes', usage: 'Memory limit' },
-      { long: 'memory-reservation', type: 'bytes', usage: 'Memory soft limit' },
-      {
-        long: 'memory-swap',
-        type: 'bytes',
-        usage: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
-      },
-      {
-        long: 'memory-swappiness',
-        type: 'int',
-        usage: 'Tune container memory swappiness (0 to 100)',
-        def: '-1',
-      },
-      { long: 'mount', type: 'mount', usage: 'Attach a filesystem mount to the container' },
-      { long: 'name', type: 'string', usage: 'Assign a name to the container' },
-      { long: 'network', type: 'network', usage: 'Connect a container to a network' },
-      { long: 'network-alias', type: 'list', usage: 'Add network-scoped alias for the container' },
-      { long: 'no-healthcheck', type: 'bool', usage: 'Disable any container-specified HEALTHCHECK' },
-      { long: 'oom-kill-disable', type: 'bool', usage: 'Disable OOM Killer' },
-      { long: 'oom-score-adj', type: 'int', usage: "Tune host's OOM preferences (-1000 to 1000)" },
-      { long: 'pid', type: 'string', usage: 'PID namespace to use' },
-      { long: 'pids-limit', type: 'int', usage: 'Tune container pids limit (set -1 for unlimited)' },
-      { long: 'platform', type: 'string', usage: 'Set platform if server is multi-platform capable' },
-      { long: 'privileged', type: 'bool', usage: 'Give extended privileges to this container' },
-      { long: 'publish', short: 'p', type: 'list', usage: "Publish a container's port(s) to the host" },
-      { long: 'publish-all', short: 'P', type: 'bool', usage: 'Publish all exposed ports to random ports' },
+      DETACH_KEYS,
       {
         long: 'pull',
         type: 'string',
         usage: 'Pull image before running ("always", "missing", "never")',
         def: '"missing"',
       },
-      { long: 'quiet', short: 'q', type: 'bool', usage: 'Suppress the pull output' },
-      { long: 'read-only', type: 'bool', usage: "Mount the container's root filesystem as read only" },
-      {
-        long: 'restart',
-        type: 'string',
-        usage: 'Restart policy to apply when a container exits',
-        def: '"no"',
-      },
-      {
-        long: 'rm',
-        type: 'bool',
-        usage: 'Automatically remove the container and its associated anonymous volumes when it exits',
-      },
-      { long: 'runtime', type: 'string', usage: 'Runtime to use for this container' },
-      { long: 'security-opt', type: 'list', usage: 'Security Options' },
-      { long: 'shm-size', type: 'bytes', usage: 'Size of /dev/shm' },
       { long: 'sig-proxy', type: 'bool', usage: 'Proxy received signals to the process', def: 'true' },
-      { long: 'stop-signal', type: 'string', usage: 'Signal to stop the container' },
-      { long: 'stop-timeout', type: 'int', usage: 'Timeout (in seconds) to stop a container' },
-      { long: 'storage-opt', type: 'list', usage: 'Storage driver options for the container' },
-      { long: 'sysctl', type: 'map', usage: 'Sysctl options', def: 'map[]' },
-      { long: 'tmpfs', type: 'list', usage: 'Mount a tmpfs directory' },
-      { long: 'tty', short: 't', type: 'bool', usage: 'Allocate a pseudo-TTY' },
-      { long: 'ulimit', type: 'ulimit', usage: 'Ulimit options', def: '[]' },
-      { long: 'use-api-socket', type: 'bool', usage: 'Bind mount Docker API socket and required auth' },
-      {
-        long: 'user',
-        short: 'u',
-        type: 'string',
-        usage: 'Username or UID (format: <name|uid>[:<group|gid>])',
-      },
-      { long: 'userns', type: 'string', usage: 'User namespace to use' },
-      { long: 'uts', type: 'string', usage: 'UTS namespace to use' },
-      { long: 'volume', short: 'v', type: 'list', usage: 'Bind mount a volume' },
-      { long: 'volume-driver', type: 'string', usage: 'Optional volume driver for the container' },
-      { long: 'volumes-from', type: 'list', usage: 'Mount volumes from the specified container(s)' },
-      { long: 'workdir', short: 'w', type: 'string', usage: 'Working directory inside the container' },
-    ],
+    ),
   },
   {
     path: 'container start',
@@ -955,7 +763,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
       { long: 'attach', short: 'a', type: 'bool', usage: 'Attach STDOUT/STDERR and forward signals' },
       { long: 'checkpoint', type: 'string', usage: 'Restore from this checkpoint' },
       { long: 'checkpoint-dir', type: 'string', usage: 'Use a custom checkpoint storage directory' },
-      { long: 'detach-keys', type: 'string', usage: 'Override the key sequence for detaching a container' },
+      DETACH_KEYS,
       { long: 'interactive', short: 'i', type: 'bool', usage: "Attach container's STDIN" },
     ],
   },
@@ -965,13 +773,8 @@ export const COMMAND_SPECS: CommandSpec[] = [
     desc: 'Display a live stream of container(s) resource usage statistics',
     aliases: ['stats'],
     flags: [
-      { long: 'all', short: 'a', type: 'bool', usage: 'Show all containers', def: 'shows just running' },
-      {
-        long: 'format',
-        type: 'string',
-        usage:
-          "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-      },
+      ALL_CONTAINERS,
+      FORMAT_TABLE,
       { long: 'no-stream', type: 'bool', usage: 'Disable streaming stats and only pull the first result' },
       { long: 'no-trunc', type: 'bool', usage: 'Do not truncate output' },
     ],
@@ -981,10 +784,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
     args: '[OPTIONS] CONTAINER [CONTAINER...]',
     desc: 'Stop one or more running containers',
     aliases: ['stop'],
-    flags: [
-      { long: 'signal', short: 's', type: 'string', usage: 'Signal to send to the container' },
-      { long: 'timeout', short: 't', type: 'int', usage: 'Seconds to wait before killing the container' },
-    ],
+    flags: [SIGNAL, STOP_TIMEOUT],
   },
   {
     path: 'container top',
@@ -1005,31 +805,29 @@ export const COMMAND_SPECS: CommandSpec[] = [
     args: '[OPTIONS] CONTAINER [CONTAINER...]',
     desc: 'Update configuration of one or more containers',
     aliases: ['update'],
-    flags: [
-      {
-        long: 'blkio-weight',
-        type: 'uint16',
-        usage: 'Block IO (relative weight), between 10 and 1000, or 0 to disable',
-        def: '0',
-      },
-      { long: 'cpu-period', type: 'int', usage: 'Limit CPU CFS (Completely Fair Scheduler) period' },
-      { long: 'cpu-quota', type: 'int', usage: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
+    flags: sorted(
+      ...configFlags(
+        'blkio-weight',
+        'cpu-period',
+        'cpu-quota',
+        'cpu-shares',
+        'cpus',
+        'cpuset-cpus',
+        'cpuset-mems',
+        'memory',
+        'memory-reservation',
+        'pids-limit',
+      ),
+      // docker words these few differently from create's.
       { long: 'cpu-rt-period', type: 'int', usage: 'Limit the CPU real-time period in microseconds' },
       { long: 'cpu-rt-runtime', type: 'int', usage: 'Limit the CPU real-time runtime in microseconds' },
-      { long: 'cpu-shares', short: 'c', type: 'int', usage: 'CPU shares (relative weight)' },
-      { long: 'cpus', type: 'decimal', usage: 'Number of CPUs' },
-      { long: 'cpuset-cpus', type: 'string', usage: 'CPUs in which to allow execution (0-3, 0,1)' },
-      { long: 'cpuset-mems', type: 'string', usage: 'MEMs in which to allow execution (0-3, 0,1)' },
-      { long: 'memory', short: 'm', type: 'bytes', usage: 'Memory limit' },
-      { long: 'memory-reservation', type: 'bytes', usage: 'Memory soft limit' },
       {
         long: 'memory-swap',
         type: 'bytes',
         usage: 'Swap limit equal to memory plus swap: -1 to enable unlimited swap',
       },
-      { long: 'pids-limit', type: 'int', usage: 'Tune container pids limit (set -1 for unlimited)' },
       { long: 'restart', type: 'string', usage: 'Restart policy to apply when a container exits' },
-    ],
+    ),
   },
   {
     path: 'container wait',

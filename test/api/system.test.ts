@@ -2,33 +2,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import { after, before, test } from 'node:test';
-import { BERTHD, docker, startDaemon, type TestDaemon } from '../harness.js';
+import { test } from 'node:test';
+import { BERTHD, docker, request, useDaemon } from '../harness.js';
 
-let d: TestDaemon;
-
-before(async () => {
-  d = await startDaemon();
-});
-after(async () => {
-  await d?.cleanup();
-});
-
-function raw(
-  method: string,
-  p: string,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: d.socket, method, path: p }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const d = useDaemon();
+const raw = (method: string, p: string) => request(d, method, p);
 
 test('docker version negotiates down to API 1.41', () => {
   const r = docker(d, [

@@ -5,20 +5,16 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { busyboxRootfsTar } from '../fixtures/busybox-image.js';
-import { BERTH, berth, type CliResult, docker, startDaemon, type TestDaemon } from '../harness.js';
+import { BERTH, berth, type CliResult, docker, useDaemon } from '../harness.js';
 
-let d: TestDaemon;
-
-before(async () => {
-  d = await startDaemon();
-  const r = berth(d, ['import', '-c', 'CMD ["sh"]', '-', 'busybox:latest'], { input: busyboxRootfsTar() });
+const d = useDaemon((daemon) => {
+  const r = berth(daemon, ['import', '-c', 'CMD ["sh"]', '-', 'busybox:latest'], {
+    input: busyboxRootfsTar(),
+  });
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(berth(d, ['tag', 'busybox', 'second/name:v1']).code, 0);
-});
-after(async () => {
-  await d?.cleanup();
+  assert.equal(berth(daemon, ['tag', 'busybox', 'second/name:v1']).code, 0);
 });
 
 function ok(args: string[], input?: string | Buffer): string {

@@ -2,13 +2,15 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { makeBusyboxImageTar } from '../fixtures/busybox-image.js';
-import { type CliResult, docker, startDaemon, type TestDaemon } from '../harness.js';
+import { type CliResult, docker, type RawResponse, request, type TestDaemon, useDaemon } from '../harness.js';
 
-export async function daemonWithBusybox(): Promise<TestDaemon> {
-  const d = await startDaemon();
-  const r = docker(d, ['load'], { input: makeBusyboxImageTar() });
-  assert.equal(r.code, 0, `docker load failed: ${r.stderr}\n${d.output()}`);
-  return d;
+/** The suite's daemon (see useDaemon), with busybox loaded and then `setup` run before the first test. */
+export function useBusyboxDaemon(setup?: (d: TestDaemon) => unknown): TestDaemon {
+  return useDaemon(async (d) => {
+    const r = docker(d, ['load'], { input: makeBusyboxImageTar() });
+    assert.equal(r.code, 0, `docker load failed: ${r.stderr}\n${d.output()}`);
+    await setup?.(d);
+  });
 }
 
 /** Runs docker and insists on exit 0, showing stderr and the daemon log otherwise. */
@@ -17,6 +19,18 @@ export function ok(d: TestDaemon, args: string[], opts: { input?: string } = {})
   assert.equal(r.code, 0, `docker ${args.join(' ')} → ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r.stdout.trim();
 }
+
+/** `docker run -d --name NAME --network none ARGS...` (the suites need no network); the new id. */
+export function runDetached(d: TestDaemon, name: string, ...args: string[]): string {
+  return ok(d, ['run', '-d', '--name', name, '--network', 'none', ...args]);
+}
+
+/** `docker run --rm --network none ARGS...`, whatever its exit code. */
+export function runRemoved(d: TestDaemon, args: string[], input?: string): CliResult {
+  return docker(d, ['run', '--rm', '--network', 'none', ...args], input === undefined ? {} : { input });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The parts of `docker inspect` the suites look at. */
 export interface Inspected {
@@ -63,33 +77,13 @@ export async function until(what: string, fn: () => boolean, timeoutMs = 20_000)
   assert.fail(`timed out waiting for ${what}`);
 }
 
-/** A raw API call (for what the CLI does not expose). */
-export function api(
-  d: TestDaemon,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      {
-        socketPath: d.socket,
-        method,
-        path,
-        headers: data
-          ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) }
-          : {},
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
+/** A raw API call with a JSON body (for what the CLI does not expose). */
+export function api(d: TestDaemon, method: string, path: string, body?: unknown): Promise<RawResponse> {
+  const data = body === undefined ? undefined : JSON.stringify(body);
+  const headers = data
+    ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) }
+    : {};
+  return request(d, method, path, { body: data, headers });
 }
 
 /**

@@ -1,17 +1,11 @@
 // docker events: container and image actions, replayed with --since/--until and filtered.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { after, before, test } from 'node:test';
-import { docker, type TestDaemon } from '../harness.js';
-import { daemonWithBusybox, ok, until } from './helpers.js';
+import { test } from 'node:test';
+import { docker } from '../harness.js';
+import { ok, runDetached, until, useBusyboxDaemon } from './helpers.js';
 
-let d: TestDaemon;
-before(async () => {
-  d = await daemonWithBusybox();
-});
-after(async () => {
-  await d?.cleanup();
-});
+const d = useBusyboxDaemon();
 
 interface Ev {
   Type: string;
@@ -79,7 +73,7 @@ test('container life cycle and image actions are published and replayed with --s
 
 test('exec, commit, cp and export publish their events', async () => {
   const since = now();
-  ok(d, ['run', '-d', '--name', 'ev2', '--network', 'none', 'busybox', 'sleep', '1000']);
+  runDetached(d, 'ev2', 'busybox', 'sleep', '1000');
   ok(d, ['exec', 'ev2', 'true']);
   ok(d, ['export', '-o', `${d.dir}/ev2.tar`, 'ev2']);
   ok(d, ['commit', 'ev2', 'ev-commit']);

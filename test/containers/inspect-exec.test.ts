@@ -1,30 +1,11 @@
 // docker exec through the real CLI: exit codes, env, user, cwd, stdin, detach, tty, errors.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { docker, type TestDaemon } from '../harness.js';
-import { api, daemonWithBusybox, ok, until } from './helpers.js';
+import { test } from 'node:test';
+import { docker } from '../harness.js';
+import { api, ok, runDetached, until, useBusyboxDaemon } from './helpers.js';
 
-let d: TestDaemon;
-before(async () => {
-  d = await daemonWithBusybox();
-  ok(d, [
-    'run',
-    '-d',
-    '--name',
-    'ex',
-    '--network',
-    'none',
-    '-e',
-    'FROM_RUN=1',
-    '-w',
-    '/etc',
-    'busybox',
-    'sleep',
-    '1000',
-  ]);
-});
-after(async () => {
-  await d?.cleanup();
+const d = useBusyboxDaemon((daemon) => {
+  runDetached(daemon, 'ex', '-e', 'FROM_RUN=1', '-w', '/etc', 'busybox', 'sleep', '1000');
 });
 
 test('the exit code of the process comes back; output streams stay apart', () => {

@@ -4,20 +4,15 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { docker, type TestDaemon } from '../harness.js';
-import { daemonWithBusybox, ok } from './helpers.js';
+import { test } from 'node:test';
+import { docker, type RawResponse, request } from '../harness.js';
+import { ok, runDetached, useBusyboxDaemon } from './helpers.js';
 
-let d: TestDaemon;
 let work: string;
-before(async () => {
-  d = await daemonWithBusybox();
-  work = path.join(d.dir, 'work');
+const d = useBusyboxDaemon((daemon) => {
+  work = path.join(daemon.dir, 'work');
   fs.mkdirSync(work);
-  ok(d, ['run', '-d', '--name', 'fs', '--network', 'none', '-m', '64m', 'busybox', 'sleep', '1000']);
-});
-after(async () => {
-  await d?.cleanup();
+  runDetached(daemon, 'fs', '-m', '64m', 'busybox', 'sleep', '1000');
 });
 
 test('top lists the container’s processes, with ps options', () => {
@@ -96,24 +91,16 @@ test('a symlink to / inside the container resolves to the container’s root, ne
 });
 
 /** PUT a raw tar to the archive endpoint. */
-function putArchive(p: string, tar: Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        socketPath: d.socket,
-        method: 'PUT',
-        path: `/v1.41/containers/fs/archive?path=${encodeURIComponent(p)}&noOverwriteDirNonDir=true`,
-        headers: { 'Content-Type': 'application/x-tar', 'Content-Length': tar.length },
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(tar);
-  });
+function putArchive(p: string, tar: Buffer): Promise<RawResponse> {
+  return request(
+    d,
+    'PUT',
+    `/v1.41/containers/fs/archive?path=${encodeURIComponent(p)}&noOverwriteDirNonDir=true`,
+    {
+      body: tar,
+      headers: { 'Content-Type': 'application/x-tar', 'Content-Length': tar.length },
+    },
+  );
 }
 
 test('a tar with ../ entries is rejected and writes nothing outside', { timeout: 30_000 }, async () => {

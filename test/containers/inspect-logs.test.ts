@@ -2,20 +2,14 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { docker, type TestDaemon } from '../harness.js';
-import { daemonWithBusybox, inspect, ok, until } from './helpers.js';
+import { test } from 'node:test';
+import { docker } from '../harness.js';
+import { inspect, ok, runDetached, until, useBusyboxDaemon } from './helpers.js';
 
-let d: TestDaemon;
-before(async () => {
-  d = await daemonWithBusybox();
-});
-after(async () => {
-  await d?.cleanup();
-});
+const d = useBusyboxDaemon();
 
 const run = (name: string, script: string, extra: string[] = []) =>
-  ok(d, ['run', '-d', '--name', name, '--network', 'none', ...extra, 'busybox', 'sh', '-c', script]);
+  runDetached(d, name, ...extra, 'busybox', 'sh', '-c', script);
 
 async function exited(name: string): Promise<void> {
   await until(`${name} to exit`, () => inspect(d, name).State.Status === 'exited');

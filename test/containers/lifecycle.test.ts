@@ -1,21 +1,23 @@
 // The lifecycle verbs and their error answers, through the docker CLI and the raw API.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, test } from 'node:test';
-import { docker, type TestDaemon } from '../harness.js';
-import { api, daemonWithBusybox, demux, inspect, ok, rawAttach, until } from './helpers.js';
+import { test } from 'node:test';
+import { docker } from '../harness.js';
+import {
+  api,
+  demux,
+  inspect,
+  ok,
+  rawAttach,
+  runDetached,
+  sleep,
+  until,
+  useBusyboxDaemon,
+} from './helpers.js';
 
-let d: TestDaemon;
-before(async () => {
-  d = await daemonWithBusybox();
-});
-after(async () => {
-  await d?.cleanup();
-});
+const d = useBusyboxDaemon();
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const runD = (name: string, ...cmd: string[]) =>
-  ok(d, ['run', '-d', '--name', name, '--network', 'none', 'busybox', ...cmd]);
+const runD = (name: string, ...cmd: string[]) => runDetached(d, name, 'busybox', ...cmd);
 
 test('pause and unpause, with Docker’s errors for the wrong state', () => {
   const id = runD('pz', 'sleep', '1000');
@@ -59,20 +61,16 @@ test('stop uses the image or container STOPSIGNAL and a stopped container answer
   assert.equal((await api(d, 'POST', '/containers/sz/stop')).status, 304);
   assert.equal(ok(d, ['stop', 'sz']), 'sz', 'the CLI treats 304 as success');
   ok(d, ['rm', 'sz']);
-  ok(d, [
-    'run',
-    '-d',
-    '--name',
+  runDetached(
+    d,
     'ss',
-    '--network',
-    'none',
     '--stop-signal',
     'USR1',
     'busybox',
     'sh',
     '-c',
     'trap "exit 9" USR1; while true; do sleep 0.1; done',
-  ]);
+  );
   ok(d, ['stop', 'ss']);
   assert.equal(inspect(d, 'ss').State.ExitCode, 9);
   ok(d, ['rm', 'ss']);

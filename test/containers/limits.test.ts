@@ -1,19 +1,11 @@
 // Resource limits that act, not only get written: memory (OOM), CPU shares, block IO, pids.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, test } from 'node:test';
-import { docker, type TestDaemon } from '../harness.js';
-import { daemonWithBusybox, inspect, ok } from './helpers.js';
+import { test } from 'node:test';
+import { docker } from '../harness.js';
+import { inspect, ok, runRemoved, sleep, useBusyboxDaemon } from './helpers.js';
 
-let d: TestDaemon;
-before(async () => {
-  d = await daemonWithBusybox();
-});
-after(async () => {
-  await d?.cleanup();
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const d = useBusyboxDaemon();
 
 test('allocating past -m 200m --memory-swap 300m is OOM-killed and inspect says so', () => {
   const r = docker(d, [
@@ -49,31 +41,23 @@ test('-m alone defaults the swap limit to twice the memory', () => {
 });
 
 test('two busy containers on one CPU with shares 1024 and 512 get about 2:1', async () => {
-  const loop = ['sh', '-c', 'while :; do :; done'];
-  const a = ok(d, [
-    'run',
-    '-d',
-    '--network',
-    'none',
-    '--cpuset-cpus',
-    '0',
-    '--cpu-shares',
-    '1024',
-    'busybox',
-    ...loop,
-  ]);
-  const b = ok(d, [
-    'run',
-    '-d',
-    '--network',
-    'none',
-    '--cpuset-cpus',
-    '0',
-    '--cpu-shares',
-    '512',
-    'busybox',
-    ...loop,
-  ]);
+  const busy = (shares: string) =>
+    ok(d, [
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--cpuset-cpus',
+      '0',
+      '--cpu-shares',
+      shares,
+      'busybox',
+      'sh',
+      '-c',
+      'while :; do :; done',
+    ]);
+  const a = busy('1024');
+  const b = busy('512');
   try {
     const usage = (id: string) =>
       Number(fs.readFileSync(`/sys/fs/cgroup/cpuacct${d.cgroupParent}/${id}/cpuacct.usage`, 'utf8'));
@@ -90,11 +74,7 @@ test('two busy containers on one CPU with shares 1024 and 512 get about 2:1', as
 
 test('--device-write-bps /dev/vda:30mb holds direct writes near 30 MB/s', () => {
   // The container's writable layer is on the root disk (vda) here; O_DIRECT bypasses the page cache.
-  const r = docker(d, [
-    'run',
-    '--rm',
-    '--network',
-    'none',
+  const r = runRemoved(d, [
     '--device-write-bps',
     '/dev/vda:30mb',
     'busybox',
@@ -109,11 +89,7 @@ test('--device-write-bps /dev/vda:30mb holds direct writes near 30 MB/s', () => 
 });
 
 test('--pids-limit stops forks past the limit', () => {
-  const r = docker(d, [
-    'run',
-    '--rm',
-    '--network',
-    'none',
+  const r = runRemoved(d, [
     '--pids-limit',
     '8',
     'busybox',

@@ -1,35 +1,15 @@
 // Restart policies and live restore: containers outlive the daemon, and it picks them up again.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { docker, type TestDaemon } from '../harness.js';
-import { daemonWithBusybox, demux, inspect, ok, rawAttach, until } from './helpers.js';
+import { test } from 'node:test';
+import { docker } from '../harness.js';
+import { demux, inspect, ok, rawAttach, runDetached, sleep, until, useBusyboxDaemon } from './helpers.js';
 
-let d: TestDaemon;
-before(async () => {
-  d = await daemonWithBusybox();
-});
-after(async () => {
-  await d?.cleanup();
-});
+const d = useBusyboxDaemon();
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const state = (name: string) => inspect(d, name).State;
 
 test('on-failure:2 restarts twice, then stays exited with RestartCount 2', async () => {
-  ok(d, [
-    'run',
-    '-d',
-    '--name',
-    'flaky',
-    '--network',
-    'none',
-    '--restart',
-    'on-failure:2',
-    'busybox',
-    'sh',
-    '-c',
-    'exit 3',
-  ]);
+  runDetached(d, 'flaky', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 3');
   await until('two restarts', () => {
     const c = inspect(d, 'flaky');
     return c.RestartCount === 2 && c.State.Status === 'exited';
@@ -43,20 +23,7 @@ test('on-failure:2 restarts twice, then stays exited with RestartCount 2', async
 });
 
 test('restarting shows in ps, and a user stop ends the restarts', async () => {
-  ok(d, [
-    'run',
-    '-d',
-    '--name',
-    'loop',
-    '--network',
-    'none',
-    '--restart',
-    'always',
-    'busybox',
-    'sh',
-    '-c',
-    'sleep 0.3; exit 1',
-  ]);
+  runDetached(d, 'loop', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 0.3; exit 1');
   await until('a restart', () => inspect(d, 'loop').RestartCount >= 1);
   ok(d, ['stop', '-t', '1', 'loop']);
   const count = inspect(d, 'loop').RestartCount;
@@ -68,31 +35,8 @@ test('restarting shows in ps, and a user stop ends the restarts', async () => {
 });
 
 test('running containers survive kill -9 of the daemon and are adopted: listed, attachable, stoppable', async () => {
-  ok(d, [
-    'run',
-    '-d',
-    '--name',
-    'ticker',
-    '--network',
-    'none',
-    'busybox',
-    'sh',
-    '-c',
-    'while true; do echo tick; sleep 0.2; done',
-  ]);
-  ok(d, [
-    'run',
-    '-d',
-    '--name',
-    'always',
-    '--network',
-    'none',
-    '--restart',
-    'always',
-    'busybox',
-    'sleep',
-    '1000',
-  ]);
+  runDetached(d, 'ticker', 'busybox', 'sh', '-c', 'while true; do echo tick; sleep 0.2; done');
+  runDetached(d, 'always', '--restart', 'always', 'busybox', 'sleep', '1000');
   const pid = state('ticker').Pid;
   const alwaysPid = state('always').Pid;
   await d.kill9();
@@ -121,20 +65,8 @@ test('running containers survive kill -9 of the daemon and are adopted: listed, 
 });
 
 test('a container that exits while the daemon is down shows its real exit code; --rm ones are removed', async () => {
-  ok(d, ['run', '-d', '--name', 'short', '--network', 'none', 'busybox', 'sh', '-c', 'sleep 1; exit 7']);
-  ok(d, [
-    'run',
-    '-d',
-    '--rm',
-    '--name',
-    'gone',
-    '--network',
-    'none',
-    'busybox',
-    'sh',
-    '-c',
-    'sleep 1; exit 0',
-  ]);
+  runDetached(d, 'short', 'busybox', 'sh', '-c', 'sleep 1; exit 7');
+  runDetached(d, 'gone', '--rm', 'busybox', 'sh', '-c', 'sleep 1; exit 0');
   await d.stop();
   await sleep(2500);
   await d.restart();
@@ -148,32 +80,8 @@ test('a container that exits while the daemon is down shows its real exit code; 
 });
 
 test('after a daemon restart, always comes back, unless-stopped that was stopped stays down', async () => {
-  ok(d, [
-    'run',
-    '-d',
-    '--name',
-    'back',
-    '--network',
-    'none',
-    '--restart',
-    'always',
-    'busybox',
-    'sleep',
-    '1000',
-  ]);
-  ok(d, [
-    'run',
-    '-d',
-    '--name',
-    'down',
-    '--network',
-    'none',
-    '--restart',
-    'unless-stopped',
-    'busybox',
-    'sleep',
-    '1000',
-  ]);
+  runDetached(d, 'back', '--restart', 'always', 'busybox', 'sleep', '1000');
+  runDetached(d, 'down', '--restart', 'unless-stopped', 'busybox', 'sleep', '1000');
   ok(d, ['stop', '-t', '0', 'back', 'down']);
   await d.restart();
   await until('always to be running', () => state('back').Status === 'running');

@@ -2,20 +2,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { after, before, test } from 'node:test';
-import { docker, type TestDaemon } from '../harness.js';
-import { daemonWithBusybox, inspect, ok, until } from './helpers.js';
+import { test } from 'node:test';
+import { docker } from '../harness.js';
+import { inspect, ok, runDetached, runRemoved, until, useBusyboxDaemon } from './helpers.js';
 
-let d: TestDaemon;
-before(async () => {
-  d = await daemonWithBusybox();
-});
-after(async () => {
-  await d?.cleanup();
-});
+const d = useBusyboxDaemon();
 
-const run = (args: string[], input?: string) =>
-  docker(d, ['run', '--rm', '--network', 'none', ...args], input === undefined ? {} : { input });
+const run = (args: string[], input?: string) => runRemoved(d, args, input);
 
 test('run --rm prints stdout and stderr apart and passes the exit code through', () => {
   const r = run(['busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
@@ -61,19 +54,7 @@ test('a missing image is reported as such', () => {
 });
 
 test('run -d, ps, inspect, stop -t, rm', () => {
-  const id = ok(d, [
-    'run',
-    '-d',
-    '--name',
-    'sleeper',
-    '--network',
-    'none',
-    '-l',
-    'team=a',
-    'busybox',
-    'sleep',
-    '1000',
-  ]);
+  const id = runDetached(d, 'sleeper', '-l', 'team=a', 'busybox', 'sleep', '1000');
   assert.match(id, /^[0-9a-f]{64}$/);
   const ps = ok(d, ['ps', '--format', '{{.ID}} {{.Names}} {{.Status}} {{.Command}} {{.Labels}}']);
   assert.match(ps, new RegExp(`^${id.slice(0, 12)} sleeper Up .* "sleep 1000" team=a$`));

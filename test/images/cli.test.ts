@@ -1,22 +1,14 @@
 // The image commands through the real docker CLI against an isolated berthd: what users see.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { makeBusyboxImage, makeImageArchive, seededBytes, tarBuffer } from '../fixtures/busybox-image.js';
-import { docker, startDaemon, type TestDaemon } from '../harness.js';
+import { docker, type RawResponse, request, useDaemon } from '../harness.js';
 
-let d: TestDaemon;
+const d = useDaemon();
 const busybox = makeBusyboxImage({ layers: 2, layerSize: 200_000 });
 const short = (id: string) => id.slice(7, 19);
-
-before(async () => {
-  d = await startDaemon();
-});
-after(async () => {
-  await d?.cleanup();
-});
 
 function ok(args: string[], input?: Buffer | string): string {
   const r = docker(d, args, { input });
@@ -49,19 +41,8 @@ function storeState(): string {
   });
 }
 
-function rawPost(p: string, body: Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { socketPath: d.socket, method: 'POST', path: p, headers: { 'Content-Type': 'application/x-tar' } },
-      (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+function rawPost(p: string, body: Buffer): Promise<RawResponse> {
+  return request(d, 'POST', p, { body, headers: { 'Content-Type': 'application/x-tar' } });
 }
 
 describe('images through the docker CLI', () => {

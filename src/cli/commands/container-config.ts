@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { parseRamInBytes } from '../../util/units.js';
 import type { Flags } from '../flags.js';
 import { CliError } from './types.js';
+import { openErrorText } from './util.js';
 
 export interface CreateRequest {
   name?: string;
@@ -23,6 +24,15 @@ function bad(msg: string): CliError {
   return new CliError(msg, 125);
 }
 
+/** A file the user named in a flag (--env-file, --label-file); exit 125 when it cannot be read. */
+function readFlagFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw bad(openErrorText(file, e));
+  }
+}
+
 /** `KEY=VAL`, or `KEY` taken from berth's own environment (kept bare when unset). */
 export function envValue(v: string, env: NodeJS.ProcessEnv): string {
   if (v.includes('=')) {
@@ -35,14 +45,7 @@ export function envValue(v: string, env: NodeJS.ProcessEnv): string {
 
 /** docker's env files: KEY=VAL lines, # comments, KEY alone taken from the environment if set. */
 export function parseEnvFile(file: string, env: NodeJS.ProcessEnv): string[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw bad(
-      `open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
-    );
-  }
+  const text = readFlagFile(file);
   const out: string[] = [];
   for (const [i, raw] of text.split('\n').entries()) {
     const line = raw.replace(/^\s+/, '').replace(/\r$/, '');
@@ -58,15 +61,7 @@ export function parseEnvFile(file: string, env: NodeJS.ProcessEnv): string[] {
 }
 
 function parseLabelFile(file: string): string[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw bad(
-      `open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
-    );
-  }
-  return text
+  return readFlagFile(file)
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));

@@ -10,14 +10,22 @@ import {
 } from '../format/contexts.js';
 import { renderRows, resolveFormat } from '../format/format.js';
 import { tabwrite } from '../format/tabwriter.js';
-import { fullName, InvalidReferenceError, parseReference, withDefaultTag } from '../reference.js';
 import { parseRestart, resources } from './container-config.js';
 import { cpCmd } from './cp.js';
 import { attachCmd, createCmd, execCmd, runCmd, startCmd } from './run.js';
 import { statsCmd } from './stats.js';
 import { timestampArg } from './system.js';
 import { any, CliError, type CommandDef, type Ctx, exact, min, none, range } from './types.js';
-import { confirm, copyToFile, filtersJson, forEachArg, pipeToOut, printInspect } from './util.js';
+import {
+  confirm,
+  filtersJson,
+  forEachArg,
+  InspectMiss,
+  inspectArgs,
+  pipeToOut,
+  tagTarget,
+  writeArchive,
+} from './util.js';
 
 async function ps(ctx: Ctx): Promise<number> {
   const f = ctx.flags;
@@ -219,38 +227,17 @@ async function diff(ctx: Ctx): Promise<number> {
   return 0;
 }
 
-async function exportCmd(ctx: Ctx): Promise<number> {
-  const output = ctx.flags.string('output');
-  if (!output && ctx.stdout.isTTY)
-    throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
-  const client = await ctx.client();
-  const body = await client.stream('GET', `/containers/${ctx.args[0]}/export`);
-  if (output) await copyToFile(body, output);
-  else await pipeToOut(body, ctx.stdout);
-  return 0;
+function exportCmd(ctx: Ctx): Promise<number> {
+  return writeArchive(ctx, async () => {
+    const client = await ctx.client();
+    return client.stream('GET', `/containers/${ctx.args[0]}/export`);
+  });
 }
 
 async function commit(ctx: Ctx): Promise<number> {
   const [name, repoTag] = ctx.args as [string, string | undefined];
   const f = ctx.flags;
-  let repo: string | undefined;
-  let tag: string | undefined;
-  if (repoTag) {
-    let ref: ReturnType<typeof parseReference>;
-    try {
-      ref = parseReference(repoTag);
-    } catch (e) {
-      if (e instanceof InvalidReferenceError)
-        throw new CliError(
-          `Error parsing reference: "${repoTag}" is not a valid repository/tag: ${e.message}`,
-        );
-      throw e;
-    }
-    if (ref.digest) throw new CliError('refusing to create a tag with a digest reference');
-    const r = withDefaultTag(ref);
-    repo = fullName(r);
-    tag = r.tag;
-  }
+  const { repo, tag } = repoTag ? tagTarget(repoTag) : { repo: undefined, tag: undefined };
   const client = await ctx.client();
   const res = await client.json<{ Id: string }>('POST', '/commit', {
     query: {
@@ -305,22 +292,9 @@ async function top(ctx: Ctx): Promise<number> {
 
 async function containerInspect(ctx: Ctx): Promise<number> {
   const client = await ctx.client();
-  const found: unknown[] = [];
-  const errors: string[] = [];
-  for (const name of ctx.args) {
-    try {
-      found.push(await client.get(`/containers/${name}/json`, { size: ctx.flags.bool('size') || undefined }));
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404) errors.push(`Error response from daemon: ${e.message}`);
-      else throw e;
-    }
-  }
-  printInspect(ctx, found, ctx.flags.string('format'));
-  if (errors.length) {
-    ctx.stderr.write(`${errors.join('\n')}\n`);
-    return 1;
-  }
-  return 0;
+  return inspectArgs(ctx, (name) =>
+    client.get(`/containers/${name}/json`, { size: ctx.flags.bool('size') || undefined }),
+  );
 }
 
 /** `inspect` walks containers → images like docker (networks and volumes when they exist). */
@@ -329,8 +303,6 @@ async function inspect(ctx: Ctx): Promise<number> {
   const type = ctx.flags.string('type');
   const valid = ['', 'container', 'image', 'network', 'volume'];
   if (!valid.includes(type)) throw new CliError(`"${type}" is not a valid value for --type`);
-  const found: unknown[] = [];
-  const errors: string[] = [];
   const tries: { kind: string; path: (n: string) => string; query?: Record<string, boolean | undefined> }[] =
     [
       {
@@ -342,15 +314,12 @@ async function inspect(ctx: Ctx): Promise<number> {
       { kind: 'network', path: (n) => `/networks/${n}` },
       { kind: 'volume', path: (n) => `/volumes/${n}` },
     ];
-  for (const name of ctx.args) {
-    let got = false;
+  return inspectArgs(ctx, async (name) => {
     let lastError = '';
     for (const t of tries) {
       if (type && t.kind !== type) continue;
       try {
-        found.push(await client.get(t.path(name), t.query));
-        got = true;
-        break;
+        return await client.get(t.path(name), t.query);
       } catch (e) {
         if (e instanceof ApiError && (e.status === 404 || e.status === 400)) {
           lastError = e.message;
@@ -359,15 +328,10 @@ async function inspect(ctx: Ctx): Promise<number> {
         throw e;
       }
     }
-    if (!got)
-      errors.push(type ? `Error response from daemon: ${lastError}` : `Error: No such object: ${name}`);
-  }
-  printInspect(ctx, found, ctx.flags.string('format'));
-  if (errors.length) {
-    ctx.stderr.write(`${errors.join('\n')}\n`);
-    return 1;
-  }
-  return 0;
+    throw new InspectMiss(
+      type ? `Error response from daemon: ${lastError}` : `Error: No such object: ${name}`,
+    );
+  });
 }
 
 export const containerCommands: CommandDef[] = [

@@ -7,19 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ApiError, type DockerClient } from '../../client/client.js';
+import { decodePathStat, isDirectory, type PathStat } from '../../util/path-stat.js';
 import { humanSize } from '../../util/units.js';
 import { CliError, type Ctx } from './types.js';
 import { pipeToOut } from './util.js';
-
-interface PathStat {
-  name: string;
-  size: number;
-  mode: number;
-  mtime: string;
-  linkTarget: string;
-}
-
-const MODE_DIR = 0x80000000;
 
 export interface CpArg {
   container: string;
@@ -32,19 +23,6 @@ export function splitCpArg(arg: string): CpArg {
   const i = arg.indexOf(':');
   if (i < 0) return { container: '', path: arg };
   return { container: arg.slice(0, i), path: arg.slice(i + 1) };
-}
-
-function decodeStat(header: string | string[] | undefined): PathStat | null {
-  if (typeof header !== 'string' || !header) return null;
-  try {
-    return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
-  } catch {
-    return null;
-  }
-}
-
-function isDir(st: PathStat): boolean {
-  return (st.mode & MODE_DIR) !== 0 || st.mode >= MODE_DIR;
 }
 
 function runTar(args: string[], input?: Readable): Promise<void> {
@@ -87,8 +65,8 @@ async function fromContainer(ctx: Ctx, client: DockerClient, src: CpArg, dest: s
     await pipeToOut(res, ctx.stdout);
     return;
   }
-  const st = decodeStat(res.headers['x-docker-container-path-stat']);
-  const srcIsDir = st ? isDir(st) : false;
+  const st = decodePathStat(res.headers['x-docker-container-path-stat']);
+  const srcIsDir = st ? isDirectory(st) : false;
   let destStat: fs.Stats | undefined;
   try {
     destStat = fs.statSync(dest);
@@ -142,7 +120,7 @@ async function extractRenamed(tar: Readable, dest: string, extra: string[]): Pro
 async function statInContainer(client: DockerClient, container: string, p: string): Promise<PathStat | null> {
   try {
     const res = await client.request('HEAD', `/containers/${container}/archive`, { query: { path: p } });
-    return decodeStat(res.headers['x-docker-container-path-stat']);
+    return decodePathStat(res.headers['x-docker-container-path-stat']);
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) return null;
     if (e instanceof ApiError) throw new CliError(`Error response from daemon: ${e.message}`);
@@ -165,7 +143,7 @@ async function toContainer(ctx: Ctx, client: DockerClient, src: string, dest: Cp
   };
   const destStat = await statInContainer(client, dest.container, dest.path);
   if (src === '-') {
-    if (!destStat || !isDir(destStat))
+    if (!destStat || !isDirectory(destStat))
       throw new CliError(`destination "${dest.container}:${dest.path}" must be a directory`);
     await put(dest.path, ctx.stdin);
     return;
@@ -180,7 +158,7 @@ async function toContainer(ctx: Ctx, client: DockerClient, src: string, dest: Cp
   const base = path.basename(srcAbs);
   const parent = path.dirname(srcAbs);
   const deref = ctx.flags.bool('follow-link') ? ['-h'] : [];
-  if (destStat && isDir(destStat)) {
+  if (destStat && isDirectory(destStat)) {
     if (local.isDirectory() && endsWithDot(src))
       await put(dest.path, tarStream(['-c', ...deref, '-C', srcAbs, '.']));
     else await put(dest.path, tarStream(['-c', ...deref, '-C', parent, base]));

@@ -16,9 +16,17 @@ import {
   NON_HUMAN_HISTORY_TABLE,
 } from '../format/contexts.js';
 import { isTable, renderRows, resolveFormat } from '../format/format.js';
-import { fullName, InvalidReferenceError, parseReference, withDefaultTag } from '../reference.js';
 import { CliError, type CommandDef, type Ctx, exact, min, none, range } from './types.js';
-import { confirm, copyToFile, displayProgress, filtersJson, pipeToOut, printInspect } from './util.js';
+import {
+  confirm,
+  displayProgress,
+  filtersJson,
+  inspectArgs,
+  openErrorText,
+  parseRefOrFail,
+  tagTarget,
+  writeArchive,
+} from './util.js';
 
 async function imagesList(ctx: Ctx): Promise<number> {
   const f = ctx.flags;
@@ -46,40 +54,14 @@ async function imagesList(ctx: Ctx): Promise<number> {
 
 async function imageInspect(ctx: Ctx): Promise<number> {
   const client = await ctx.client();
-  const found: unknown[] = [];
-  const errors: string[] = [];
-  for (const name of ctx.args) {
-    try {
-      found.push(await client.get(`/images/${name}/json`));
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404) errors.push(`Error response from daemon: ${e.message}`);
-      else throw e;
-    }
-  }
-  printInspect(ctx, found, ctx.flags.string('format'));
-  if (errors.length) {
-    ctx.stderr.write(`${errors.join('\n')}\n`);
-    return 1;
-  }
-  return 0;
-}
-
-function parseRefOrFail(s: string): ReturnType<typeof parseReference> {
-  try {
-    return parseReference(s);
-  } catch (e) {
-    if (e instanceof InvalidReferenceError)
-      throw new CliError(`Error parsing reference: "${s}" is not a valid repository/tag: ${e.message}`);
-    throw e;
-  }
+  return inspectArgs(ctx, (name) => client.get(`/images/${name}/json`));
 }
 
 async function tag(ctx: Ctx): Promise<number> {
   const [source, target] = ctx.args as [string, string];
-  const ref = withDefaultTag(parseRefOrFail(target));
-  if (ref.digest) throw new CliError('refusing to create a tag with a digest reference');
+  const { repo, tag } = tagTarget(target);
   const client = await ctx.client();
-  await client.request('POST', `/images/${source}/tag`, { query: { repo: fullName(ref), tag: ref.tag } });
+  await client.request('POST', `/images/${source}/tag`, { query: { repo, tag } });
   return 0;
 }
 
@@ -124,16 +106,12 @@ async function history(ctx: Ctx): Promise<number> {
   return 0;
 }
 
-async function save(ctx: Ctx): Promise<number> {
-  const output = ctx.flags.string('output');
-  if (!output && ctx.stdout.isTTY)
-    throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
-  const client = await ctx.client();
-  const platform = ctx.flags.opt('platform');
-  const body = await client.stream('GET', '/images/get', { query: { names: ctx.args, platform } });
-  if (output) await copyToFile(body, output);
-  else await pipeToOut(body, ctx.stdout);
-  return 0;
+function save(ctx: Ctx): Promise<number> {
+  return writeArchive(ctx, async () => {
+    const client = await ctx.client();
+    const platform = ctx.flags.opt('platform');
+    return client.stream('GET', '/images/get', { query: { names: ctx.args, platform } });
+  });
 }
 
 function inputStream(ctx: Ctx, file: string): Readable {
@@ -141,9 +119,7 @@ function inputStream(ctx: Ctx, file: string): Readable {
     try {
       fs.accessSync(file, fs.constants.R_OK);
     } catch (e) {
-      throw new CliError(
-        `open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
-      );
+      throw new CliError(openErrorText(file, e));
     }
     return fs.createReadStream(file);
   }

@@ -5,7 +5,7 @@ import { ApiError, type DockerClient } from '../../client/client.js';
 import { PROG } from '../help.js';
 import { familiarString, fullName, parseReference, withDefaultTag } from '../reference.js';
 import { buildCreateRequest, type CreateRequest, envValue, parseEnvFile } from './container-config.js';
-import { followTerminalSize, proxySignals, pumpStreams, rawMode } from './streams.js';
+import { followTerminalSize, type PumpResult, proxySignals, pumpStreams, rawMode } from './streams.js';
 import { CliError, type Ctx } from './types.js';
 import { displayProgress, forEachArg } from './util.js';
 
@@ -122,10 +122,46 @@ async function startWait(
   return { result };
 }
 
-function resizer(client: DockerClient, path: string) {
-  return async (h: number, w: number) => {
-    await client.request('POST', path, { query: { h, w } });
-  };
+/** Keeps the size of the remote TTY behind `resizePath` in step with this terminal; returns the stop. */
+function followResize(ctx: Ctx, client: DockerClient, resizePath: string): () => void {
+  return followTerminalSize(ctx.stdout, async (h, w) => {
+    await client.request('POST', resizePath, { query: { h, w } });
+  });
+}
+
+/** --sig-proxy: the signals this process receives go to the container; returns the stop. */
+function proxyToContainer(client: DockerClient, id: string): () => void {
+  return proxySignals(async (sig) => {
+    await client.request('POST', `/containers/${id}/kill`, { query: { signal: sig } });
+  });
+}
+
+/** Hijacks a container's attach stream for the chosen streams, with the user's --detach-keys. */
+function attachStreams(
+  ctx: Ctx,
+  client: DockerClient,
+  id: string,
+  streams: { stdin: boolean; stdout: boolean; stderr: boolean },
+): Promise<Duplex> {
+  return client.hijack(`/containers/${id}/attach`, {
+    stream: true,
+    stdin: streams.stdin || undefined,
+    stdout: streams.stdout || undefined,
+    stderr: streams.stderr || undefined,
+    detachKeys: ctx.flags.opt('detach-keys'),
+  });
+}
+
+/** Joins a hijacked socket with this process's stdio until the end or the detach keys. */
+function pumpStdio(ctx: Ctx, socket: Duplex, tty: boolean, withStdin: boolean): Promise<PumpResult> {
+  return pumpStreams({
+    socket,
+    tty,
+    stdin: withStdin ? ctx.stdin : null,
+    stdout: ctx.stdout,
+    stderr: ctx.stderr,
+    detachKeys: ctx.flags.string('detach-keys'),
+  });
 }
 
 export async function runCmd(ctx: Ctx): Promise<number> {
@@ -163,32 +199,14 @@ export async function runCmd(ctx: Ctx): Promise<number> {
   }
 
   const attachAny = req.attach.stdin || req.attach.stdout || req.attach.stderr;
-  let socket: Duplex | undefined;
-  if (attachAny) {
-    socket = await client.hijack(`/containers/${id}/attach`, {
-      stream: true,
-      stdin: req.attach.stdin || undefined,
-      stdout: req.attach.stdout || undefined,
-      stderr: req.attach.stderr || undefined,
-      detachKeys: f.opt('detach-keys'),
-    });
-  }
+  const socket = attachAny ? await attachStreams(ctx, client, id, req.attach) : undefined;
   const autoRemove = f.bool('rm');
   const waitBody = await startWait(client, id, autoRemove ? 'removed' : 'next-exit');
   const restore = req.tty && req.attach.stdin ? rawMode(ctx.stdin) : () => {};
   let stopSignals = () => {};
   let stopResize = () => {};
   try {
-    const pump = socket
-      ? pumpStreams({
-          socket,
-          tty: req.tty,
-          stdin: req.attach.stdin ? ctx.stdin : null,
-          stdout: ctx.stdout,
-          stderr: ctx.stderr,
-          detachKeys: f.string('detach-keys'),
-        })
-      : Promise.resolve('eof' as const);
+    const pump = socket ? pumpStdio(ctx, socket, req.tty, req.attach.stdin) : Promise.resolve('eof' as const);
     try {
       await client.request('POST', `/containers/${id}/start`);
     } catch (e) {
@@ -196,13 +214,8 @@ export async function runCmd(ctx: Ctx): Promise<number> {
       restore();
       throw runError(ctx, e);
     }
-    if (req.tty && ctx.stdout.isTTY)
-      stopResize = followTerminalSize(ctx.stdout, resizer(client, `/containers/${id}/resize`));
-    if (f.bool('sig-proxy') && !req.tty) {
-      stopSignals = proxySignals(async (sig) => {
-        await client.request('POST', `/containers/${id}/kill`, { query: { signal: sig } });
-      });
-    }
+    if (req.tty && ctx.stdout.isTTY) stopResize = followResize(ctx, client, `/containers/${id}/resize`);
+    if (f.bool('sig-proxy') && !req.tty) stopSignals = proxyToContainer(client, id);
     const how = await pump;
     if (how === 'detached') return 0;
     const result = await waitBody.result;
@@ -237,28 +250,13 @@ export async function startCmd(ctx: Ctx): Promise<number> {
   const info = await client.get<ContainerJson>(`/containers/${name}/json`);
   const tty = info.Config.Tty;
   const withStdin = f.bool('interactive') && info.Config.OpenStdin;
-  const socket = await client.hijack(`/containers/${name}/attach`, {
-    stream: true,
-    stdin: withStdin || undefined,
-    stdout: true,
-    stderr: true,
-    detachKeys: f.opt('detach-keys'),
-  });
+  const socket = await attachStreams(ctx, client, name, { stdin: withStdin, stdout: true, stderr: true });
   const waitBody = await startWait(client, name, 'next-exit');
   const restore = tty && withStdin ? rawMode(ctx.stdin) : () => {};
   try {
-    const pump = pumpStreams({
-      socket,
-      tty,
-      stdin: withStdin ? ctx.stdin : null,
-      stdout: ctx.stdout,
-      stderr: ctx.stderr,
-      detachKeys: f.string('detach-keys'),
-    });
+    const pump = pumpStdio(ctx, socket, tty, withStdin);
     await client.request('POST', `/containers/${name}/start`);
-    const stopResize = tty
-      ? followTerminalSize(ctx.stdout, resizer(client, `/containers/${name}/resize`))
-      : () => {};
+    const stopResize = tty ? followResize(ctx, client, `/containers/${name}/resize`) : () => {};
     const how = await pump;
     stopResize();
     if (how === 'detached') return 0;
@@ -281,32 +279,12 @@ export async function attachCmd(ctx: Ctx): Promise<number> {
   const tty = info.Config.Tty;
   const withStdin = !f.bool('no-stdin') && info.Config.OpenStdin;
   const waitBody = await startWait(client, name, 'not-running');
-  const socket = await client.hijack(`/containers/${name}/attach`, {
-    stream: true,
-    stdin: withStdin || undefined,
-    stdout: true,
-    stderr: true,
-    detachKeys: f.opt('detach-keys'),
-  });
+  const socket = await attachStreams(ctx, client, name, { stdin: withStdin, stdout: true, stderr: true });
   const restore = tty && withStdin ? rawMode(ctx.stdin) : () => {};
-  let stopSignals = () => {};
-  const stopResize = tty
-    ? followTerminalSize(ctx.stdout, resizer(client, `/containers/${name}/resize`))
-    : () => {};
-  if (f.bool('sig-proxy') && !tty) {
-    stopSignals = proxySignals(async (sig) => {
-      await client.request('POST', `/containers/${name}/kill`, { query: { signal: sig } });
-    });
-  }
+  const stopResize = tty ? followResize(ctx, client, `/containers/${name}/resize`) : () => {};
+  const stopSignals = f.bool('sig-proxy') && !tty ? proxyToContainer(client, name) : () => {};
   try {
-    const how = await pumpStreams({
-      socket,
-      tty,
-      stdin: withStdin ? ctx.stdin : null,
-      stdout: ctx.stdout,
-      stderr: ctx.stderr,
-      detachKeys: f.string('detach-keys'),
-    });
+    const how = await pumpStdio(ctx, socket, tty, withStdin);
     if (how === 'detached') throw new CliError('read escape sequence');
     const result = await waitBody.result;
     return result.StatusCode;
@@ -353,18 +331,9 @@ export async function execCmd(ctx: Ctx): Promise<number> {
   }
   const socket = await client.hijack(`/exec/${execId}/start`, undefined, { Detach: false, Tty: tty });
   const restore = tty && interactive ? rawMode(ctx.stdin) : () => {};
-  const stopResize = tty
-    ? followTerminalSize(ctx.stdout, resizer(client, `/exec/${execId}/resize`))
-    : () => {};
+  const stopResize = tty ? followResize(ctx, client, `/exec/${execId}/resize`) : () => {};
   try {
-    const how = await pumpStreams({
-      socket,
-      tty,
-      stdin: interactive ? ctx.stdin : null,
-      stdout: ctx.stdout,
-      stderr: ctx.stderr,
-      detachKeys: f.string('detach-keys'),
-    });
+    const how = await pumpStdio(ctx, socket, tty, interactive);
     if (how === 'detached') return 0;
   } finally {
     stopResize();

@@ -4,6 +4,13 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ApiError, jsonLines } from '../../client/client.js';
 import { renderOne } from '../format/format.js';
+import {
+  fullName,
+  type ImageRef,
+  InvalidReferenceError,
+  parseReference,
+  withDefaultTag,
+} from '../reference.js';
 import { CliError, type Ctx, type In, type Out } from './types.js';
 
 /** `-f a=b -f a=c` → `{"a":{"b":true,"c":true}}` as the docker CLI encodes filters. */
@@ -65,6 +72,69 @@ export function printInspect(ctx: Ctx, elements: unknown[], format: string): voi
   }
   if (elements.length === 0) ctx.stdout.write('\n');
   for (const el of elements) ctx.stdout.write(renderOne(format, el));
+}
+
+/** Go's message for a file that could not be opened: `open FILE: no such file or directory`. */
+export function openErrorText(file: string, e: unknown): string {
+  const reason =
+    (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message;
+  return `open ${file}: ${reason}`;
+}
+
+/** Why an inspect lookup found nothing: the line to print on stderr. */
+export class InspectMiss extends Error {}
+
+/**
+ * The inspect commands: looks up each argument, prints what was found (JSON or --format), then
+ * one stderr line per name not found (an InspectMiss, or a 404 from the daemon); 1 if any was.
+ */
+export async function inspectArgs(ctx: Ctx, lookup: (name: string) => Promise<unknown>): Promise<number> {
+  const found: unknown[] = [];
+  const errors: string[] = [];
+  for (const name of ctx.args) {
+    try {
+      found.push(await lookup(name));
+    } catch (e) {
+      if (e instanceof InspectMiss) errors.push(e.message);
+      else if (isNotFound(e)) errors.push(`Error response from daemon: ${(e as ApiError).message}`);
+      else throw e;
+    }
+  }
+  printInspect(ctx, found, ctx.flags.string('format'));
+  if (errors.length) {
+    ctx.stderr.write(`${errors.join('\n')}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+/** A reference as the user typed it, or docker's "Error parsing reference" message. */
+export function parseRefOrFail(s: string): ImageRef {
+  try {
+    return parseReference(s);
+  } catch (e) {
+    if (e instanceof InvalidReferenceError)
+      throw new CliError(`Error parsing reference: "${s}" is not a valid repository/tag: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The repository and tag (default latest) that `tag` and `commit` write; digests are refused. */
+export function tagTarget(s: string): { repo: string; tag: string | undefined } {
+  const ref = withDefaultTag(parseRefOrFail(s));
+  if (ref.digest) throw new CliError('refusing to create a tag with a digest reference');
+  return { repo: fullName(ref), tag: ref.tag };
+}
+
+/** `save` and `export`: the archive goes to -o FILE or to stdout, but never to a terminal. */
+export async function writeArchive(ctx: Ctx, open: () => Promise<Readable>): Promise<number> {
+  const output = ctx.flags.string('output');
+  if (!output && ctx.stdout.isTTY)
+    throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  const body = await open();
+  if (output) await copyToFile(body, output);
+  else await pipeToOut(body, ctx.stdout);
+  return 0;
 }
 
 export interface JsonMessage {
