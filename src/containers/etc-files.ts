@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { MountSpec } from '../runtime/runtime.js';
-import { writeFileAtomic } from '../util/fsutil.js';
 
 export interface EtcOptions {
   hostname: string;
@@ -101,7 +100,8 @@ export function writeEtcFiles(dir: string, o: EtcOptions): MountSpec[] {
   ];
   return files.map(([name, content]) => {
     const source = path.join(dir, name);
-    writeFileAtomic(source, content);
+    // Rewritten before every start, when nothing has them mounted: no fsync, no rename.
+    fs.writeFileSync(source, content);
     return { destination: `/etc/${name}`, type: 'bind', source, options: ['rbind', 'rprivate'] };
   });
 }

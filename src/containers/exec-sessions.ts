@@ -269,7 +269,7 @@ export class ExecSessions {
     let session: Awaited<ReturnType<Runtime['exec']>>;
     try {
       const spec = this.deps.containers.runningSpec(c.id);
-      session = await this.deps.runtime.exec(c.id, this.execOptions(r, c, spec));
+      session = await this.deps.runtime.exec(c.id, { ...this.execOptions(r, c, spec), detached: !streams });
       // The driver reports a process that never started as pid 0 with a rejected `exited`.
       if (session.pid === 0) await session.exited;
     } catch (e) {

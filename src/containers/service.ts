@@ -10,17 +10,17 @@ import path from 'node:path';
 import type { RawConnection } from '../api/types.js';
 import type { EventBus } from '../daemon/events.js';
 import type { ImageRecord } from '../images/images.js';
+import { resolveInRootfs } from '../runtime/rootfs-path.js';
 import { parseSignal } from '../runtime/runc-conmon.js';
 import type { ExitStatus, MountSpec, OciSpec, Runtime, SpecInput } from '../runtime/runtime.js';
-import { resolveInRootfs } from '../runtime/rootfs-path.js';
 import { buildSpec } from '../runtime/spec.js';
 import { resolveGroups, resolveUser } from '../runtime/user.js';
 import type { SnapshotStore } from '../snapshots/snapshots.js';
 import type { Store } from '../store/store.js';
 import {
-  EngineError,
   badRequest,
   conflict,
+  EngineError,
   internal,
   isEngineError,
   messageOf,
@@ -32,11 +32,11 @@ import { newId } from '../util/ids.js';
 import { logger } from '../util/log.js';
 import { AttachSession, type AttachSessionOptions } from './attach-session.js';
 import {
+  bool,
   DEFAULT_PATH,
   type Doc,
-  type ImageConfig,
-  bool,
   devicesOf,
+  type ImageConfig,
   logOptions,
   mergeImageConfig,
   normalizeConfig,
@@ -59,9 +59,9 @@ import {
 import type { Container, ContainerService, ContainerState } from './containers.js';
 import { writeEtcFiles } from './etc-files.js';
 import { generateName, normalizeName } from './names.js';
-import { type Record as Row, Records } from './records.js';
+import { Records, type Removal, type Record as Row } from './records.js';
 import { Backoff, shouldRestart, shouldRestartOnBoot } from './restart-policy.js';
-import { inspectView, listView, matchesFilters, type ListOptions } from './view.js';
+import { inspectView, type ListOptions, listView, matchesFilters } from './view.js';
 
 const log = logger('containers');
 
@@ -207,6 +207,10 @@ export class ContainerCore implements ContainerService {
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly backoffs = new Map<string, Backoff>();
   private readonly specs = new Map<string, OciSpec>();
+  /** Exited tasks being deleted and unmounted in the background; the next start, rm or cp waits. */
+  private readonly teardowns = new Map<string, Promise<void>>();
+  /** Removed containers whose files are being cleaned up in the background. */
+  private readonly reaping = new Set<Promise<void>>();
   private execs: ExecRegistry | undefined;
   private bridgeWarned = false;
   private closed = false;
@@ -459,6 +463,7 @@ export class ContainerCore implements ContainerService {
 
   /** Mounts, writes the bundle, creates and starts the task; on failure leaves nothing behind. */
   private async startTask(c: Row): Promise<void> {
+    await this.teardowns.get(c.id);
     const hc = c.hostConfig;
     const cfg = c.config;
     const networkMode = str(hc, 'NetworkMode') || 'default';
@@ -704,17 +709,11 @@ export class ContainerCore implements ContainerService {
       live.markHandled();
       return;
     }
-    try {
-      await this.o.runtime
-        .delete(id, true)
-        .catch((e) => log.warn(`cleaning up the task of ${id}: ${messageOf(e)}`));
-      await this.o.snapshots
-        .unmount(c.rootfs)
-        .catch((e) => log.warn(`unmounting ${c.rootfs}: ${messageOf(e)}`));
-    } finally {
-      this.specs.delete(id);
-      if (this.live.get(id) === live) this.live.delete(id);
-    }
+    // Waiters learn the exit at once; deleting the task and unmounting its rootfs (three
+    // process spawns) happen meanwhile, and whatever touches the container next waits for them.
+    void this.teardownTask(c);
+    this.specs.delete(id);
+    if (this.live.get(id) === live) this.live.delete(id);
     // The exit file's mtime is coarse; never report an exit before the start.
     const finishedMs = Math.max(exit.finishedAt.getTime(), Date.parse(c.state.StartedAt) || 0);
     const finishedAt = finishedMs === exit.finishedAt.getTime() ? exit.finishedAt.toISOString() : nowNano();
@@ -748,6 +747,28 @@ export class ContainerCore implements ContainerService {
     this.notifyExit(id, exit.exitCode, restart);
     if (restart) this.scheduleRestart(c, ranMs);
     else if (bool(c.hostConfig, 'AutoRemove')) await this.autoRemove(id);
+  }
+
+  /** `runtime.delete` and unmount of an exited task, in the background (after earlier ones). */
+  private teardownTask(c: Row): Promise<void> {
+    const before = this.teardowns.get(c.id);
+    const p = (async () => {
+      await before;
+      // After this turn of the event loop: a spawn blocks it for a few ms, and the waiters
+      // (`run --rm` is answered once AutoRemove has run) come first.
+      await new Promise<void>((r) => setImmediate(r));
+      await this.o.runtime
+        .delete(c.id, true)
+        .catch((e) => log.warn(`cleaning up the task of ${c.id}: ${messageOf(e)}`));
+      await this.o.snapshots
+        .unmount(c.rootfs)
+        .catch((e) => log.warn(`unmounting ${c.rootfs}: ${messageOf(e)}`));
+    })();
+    this.teardowns.set(c.id, p);
+    void p.then(() => {
+      if (this.teardowns.get(c.id) === p) this.teardowns.delete(c.id);
+    });
+    return p;
   }
 
   private scheduleRestart(c: Row, ranMs: number): void {
@@ -788,7 +809,7 @@ export class ContainerCore implements ContainerService {
     await this.withLock(id, async () => {
       const c = this.byId.get(id);
       if (!c || c.state.Running || c.state.Status === 'removing') return;
-      await this.removeLocked(c, false);
+      await this.removeLocked(c, { deferCleanup: true });
     }).catch((e) => log.warn(`auto-removing ${id} failed: ${messageOf(e)}`));
   }
 
@@ -1086,11 +1107,24 @@ export class ContainerCore implements ContainerService {
           await Promise.race([live.handled, sleep(15_000)]);
         }
       }
-      await this.removeLocked(c, true);
+      await this.removeLocked(c, { deferCleanup: false });
     });
   }
 
-  private async removeLocked(c: Row, _userAsked: boolean): Promise<void> {
+  /**
+   * Removes a container. `deferCleanup` (AutoRemove: `docker run --rm` waits for it) takes the
+   * container out of the API in one transaction that also journals the clean-up, answers the
+   * waiters, and leaves the task, mount, writable layer and directory to `reap`; otherwise
+   * (`docker rm`, prune) everything is gone from the disk before this returns.
+   */
+  private async removeLocked(c: Row, opts: { deferCleanup: boolean }): Promise<void> {
+    if (opts.deferCleanup) {
+      this.records.retire(c);
+      this.forget(c);
+      void this.reap({ id: c.id, dir: c.dir, rootfs: c.rootfs, imageId: c.imageId });
+      return;
+    }
+    await this.teardowns.get(c.id);
     c.state = { ...c.state, Status: 'removing' };
     this.save(c);
     try {
@@ -1104,6 +1138,13 @@ export class ContainerCore implements ContainerService {
       throw internal(`unable to remove container ${c.id}: ${messageOf(e)}`);
     }
     this.records.delete(c.id);
+    this.forget(c);
+    // The image was force-removed while this container stood on it: its layers can go now.
+    if (!this.o.images.get(c.imageId)) void this.o.images.releaseUnusedLayers?.().catch(() => {});
+  }
+
+  /** Drops a removed container from memory and tells its waiters and event listeners. */
+  private forget(c: Row): void {
     this.byId.delete(c.id);
     this.live.delete(c.id);
     this.specs.delete(c.id);
@@ -1112,8 +1153,30 @@ export class ContainerCore implements ContainerService {
     this.execs?.forgetContainer(c.id);
     this.publish(c, 'destroy');
     this.notifyRemoved(c.id, c.state.ExitCode);
-    // The image was force-removed while this container stood on it: its layers can go now.
-    if (!this.o.images.get(c.imageId)) void this.o.images.releaseUnusedLayers?.().catch(() => {});
+  }
+
+  /**
+   * The physical half of a deferred removal: task, mount, writable layer, directory, then the
+   * journal row. A failure leaves the row, so the next start-up tries again.
+   */
+  private reap(r: Removal): Promise<void> {
+    const p = (async () => {
+      await this.teardowns.get(r.id);
+      try {
+        await this.o.runtime.delete(r.id, true);
+        await this.o.snapshots.unmount(r.rootfs);
+        await this.o.snapshots.remove(r.id);
+        await fs.promises.rm(r.dir, { recursive: true, force: true });
+        if (!this.closed) this.records.finishRemoval(r.id);
+      } catch (e) {
+        log.warn(`cleaning up removed container ${r.id}: ${messageOf(e)} (retried at the next start)`);
+        return;
+      }
+      if (!this.o.images.get(r.imageId)) await this.o.images.releaseUnusedLayers?.().catch(() => {});
+    })();
+    this.reaping.add(p);
+    void p.then(() => this.reaping.delete(p));
+    return p;
   }
 
   async rename(idOrName: string, newNameRaw: string): Promise<void> {
@@ -1243,7 +1306,7 @@ export class ContainerCore implements ContainerService {
           const cur = this.byId.get(c.id);
           if (!cur || cur.state.Running || cur.state.Paused) return;
           if (cur.state.Status === 'restarting') return;
-          await this.removeLocked(cur, true);
+          await this.removeLocked(cur, { deferCleanup: false });
           deleted.push(c.id);
           reclaimed += size;
         });
@@ -1261,6 +1324,8 @@ export class ContainerCore implements ContainerService {
     const c = this.get(idOrName);
     if (this.live.has(c.id) && (c.state.Running || c.state.Paused)) return fn(c.rootfs, c);
     return this.withLock(c.id, async () => {
+      // An exited task's unmount must not land on the mount made here.
+      await this.teardowns.get(c.id);
       // Running again by the time the lock was taken: its mount is there.
       if (this.live.has(c.id) && (c.state.Running || c.state.Paused)) return fn(c.rootfs, c);
       const target = path.join(c.dir, 'rootfs');
@@ -1283,6 +1348,8 @@ export class ContainerCore implements ContainerService {
    * exit codes, restart policies apply, and AutoRemove containers that exited are removed.
    */
   async recover(): Promise<void> {
+    // Removals a previous daemon journaled but did not finish.
+    for (const r of this.records.removals()) await this.reap(r);
     for (const c of [...this.byId.values()]) {
       try {
         await this.recoverOne(c);
@@ -1294,7 +1361,7 @@ export class ContainerCore implements ContainerService {
 
   private async recoverOne(c: Row): Promise<void> {
     if (c.state.Status === 'removing' || c.state.Status === 'dead') {
-      await this.withLock(c.id, () => this.removeLocked(c, false)).catch((e) =>
+      await this.withLock(c.id, () => this.removeLocked(c, { deferCleanup: false })).catch((e) =>
         log.warn(`finishing the removal of ${c.id}: ${messageOf(e)}`),
       );
       return;
@@ -1361,6 +1428,21 @@ export class ContainerCore implements ContainerService {
     this.closed = true;
     for (const t of this.restartTimers.values()) clearTimeout(t);
     this.restartTimers.clear();
+  }
+
+  /**
+   * Waits, at most `ms`, for the background clean-ups (exited tasks, removed containers) before
+   * the store closes; what is cut short is finished by the next start-up's recovery.
+   */
+  async settle(ms = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.teardowns.values(), ...this.reaping]),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, ms);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   // ================================================================ helpers

@@ -141,6 +141,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     config,
     async shutdown() {
       await api.close();
+      await containers.settle();
       containers.close();
       runtime.close();
       store.close();

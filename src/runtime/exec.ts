@@ -1,5 +1,6 @@
 /**
- * Exec sessions: conmon `-e --exec-process-spec` with `--exec-attach` (conmon-node.md §4.2).
+ * TTY exec sessions: conmon `-e --exec-process-spec` with `--exec-attach` (conmon-node.md §4.2);
+ * the others run `runc exec` directly (exec-direct.ts).
  * Each session has its own directory `<bundle>/execs/<execId>/` (process.json, attach socket,
  * ctl, its own exit dir: the exit file is named after the container id). Handshake: start byte
  * #1 → `{"data":0}` on the attach pipe → connect the attach socket → start byte #2 → sync pipe
@@ -7,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { EngineError } from '../util/errors.js';
+import { conflict, EngineError } from '../util/errors.js';
 import { mkdirp, removeAll } from '../util/fsutil.js';
 import { connectAttach } from './attach.js';
 import { hostCapabilities } from './capabilities.js';
@@ -75,8 +76,14 @@ export function runtimeErrorStatus(msg: string): number {
     : 500;
 }
 
-function execError(msg: string | undefined): EngineError {
+export function execError(id: string, msg: string | undefined): EngineError {
   const text = (msg ?? 'exec failed: unknown error').trim();
+  // The driver checks no task state before an exec (a `runc state` per exec costs a spawn):
+  // runc's refusals are the same 409s a check would have given.
+  if (/cannot exec in a paused container/.test(text))
+    return conflict(`Container ${id} is paused, unpause the container before exec`);
+  if (/cannot exec in a stopped container|container does not exist/.test(text))
+    return conflict(`Container ${id} is not running`);
   return new EngineError(runtimeErrorStatus(text), `OCI runtime exec failed: ${text}: unknown`);
 }
 
@@ -108,7 +115,7 @@ export async function startExec(ctx: ExecContext, id: string, opts: ExecOptions)
   const failed = (msg: string | undefined): ExecSession => {
     cp.closeSync();
     cleanup();
-    const exited = Promise.reject(execError(msg ?? lastOciError(ociLog)));
+    const exited = Promise.reject(execError(id, msg ?? lastOciError(ociLog)));
     exited.catch(() => {});
     return { pid: 0, exited, attach: undefined, resize: () => {} };
   };
@@ -149,7 +156,7 @@ export async function startExec(ctx: ExecContext, id: string, opts: ExecOptions)
     } catch {
       // lost
     }
-    throw execError(m?.message ?? lastOciError(ociLog) ?? 'exec failed: exit code lost');
+    throw execError(id, m?.message ?? lastOciError(ociLog) ?? 'exec failed: exit code lost');
   })();
   exited.catch(() => {});
   return {

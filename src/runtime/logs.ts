@@ -20,6 +20,19 @@ export interface RawRecord {
 const TS_RE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/;
 const SP = 0x20;
 const NL = 0x0a;
+const NL_BUF = Buffer.from([NL]);
+
+/** `stdout` → 1, `stderr` → 2, compared in place (this runs once per log line). */
+function streamAt(line: Buffer, start: number, end: number): 1 | 2 | undefined {
+  if (end - start !== 6 || line[start] !== 0x73 || line[start + 1] !== 0x74 || line[start + 2] !== 0x64)
+    return undefined;
+  const a = line[start + 3];
+  const b = line[start + 4];
+  const c = line[start + 5];
+  if (a === 0x6f && b === 0x75 && c === 0x74) return 1; // out
+  if (a === 0x65 && b === 0x72 && c === 0x72) return 2; // err
+  return undefined;
+}
 
 /** Parses one record line (without its newline); undefined for lines that are not records. */
 export function parseRecord(line: Buffer): RawRecord | undefined {
@@ -27,27 +40,52 @@ export function parseRecord(line: Buffer): RawRecord | undefined {
   if (s1 < 0) return undefined;
   const s2 = line.indexOf(SP, s1 + 1);
   if (s2 < 0) return undefined;
-  const streamName = line.toString('latin1', s1 + 1, s2);
-  const stream = streamName === 'stdout' ? 1 : streamName === 'stderr' ? 2 : undefined;
+  const stream = streamAt(line, s1 + 1, s2);
   if (!stream) return undefined;
   const tag = line[s2 + 1];
   if (tag !== 0x46 && tag !== 0x50) return undefined; // F | P
   if (s2 + 2 < line.length && line[s2 + 2] !== SP) return undefined;
   const ts = parseTimestamp(line.toString('latin1', 0, s1));
   if (!ts) return undefined;
-  return { stream, ...ts, partial: tag === 0x50, text: line.subarray(Math.min(s2 + 3, line.length)) };
+  return {
+    stream,
+    time: ts.time,
+    timeNano: ts.timeNano,
+    partial: tag === 0x50,
+    text: line.subarray(Math.min(s2 + 3, line.length)),
+  };
 }
+
+/** The last second (with its zone) parsed: a log's records come in bursts within one second. */
+let lastSecond = { key: '', iso: '', nano: 0n };
 
 /** RFC3339 with an offset → Unix nanoseconds and the same instant as `…nnnnnnnnnZ`. */
 export function parseTimestamp(s: string): { time: string; timeNano: bigint } | undefined {
   const m = TS_RE.exec(s);
   if (!m) return undefined;
-  const ms = Date.parse(`${m[1]}${m[3]}`);
-  if (Number.isNaN(ms)) return undefined;
-  const frac = (m[2] ?? '').padEnd(9, '0');
-  const secs = BigInt(Math.floor(ms / 1000));
-  const time = `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
-  return { time, timeNano: secs * 1_000_000_000n + BigInt(frac) };
+  const key = `${m[1]}${m[3]}`;
+  let second = lastSecond;
+  if (second.key !== key) {
+    const ms = Date.parse(key);
+    if (Number.isNaN(ms)) return undefined;
+    const secs = Math.floor(ms / 1000);
+    second = {
+      key,
+      iso: new Date(secs * 1000).toISOString().slice(0, 19),
+      nano: BigInt(secs) * 1_000_000_000n,
+    };
+    lastSecond = second;
+  }
+  const frac = m[2] === undefined ? '000000000' : m[2].length === 9 ? m[2] : m[2].padEnd(9, '0');
+  return { time: `${second.iso}.${frac}Z`, timeNano: second.nano + BigInt(frac) };
+}
+
+/** `text` and a newline, in one buffer from the pool (Buffer.concat is slower per line). */
+function withNewline(text: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(text.length + 1);
+  text.copy(out, 0);
+  out[text.length] = NL;
+  return out;
 }
 
 /** Joins P chunks per stream until the stream's next F. */
@@ -61,16 +99,14 @@ class Merger {
       else this.pending.set(r.stream, { first: r, chunks: [r.text] });
       return undefined;
     }
-    const nl = Buffer.from([NL]);
-    if (!p)
-      return { stream: r.stream, time: r.time, timeNano: r.timeNano, line: Buffer.concat([r.text, nl]) };
+    if (!p) return { stream: r.stream, time: r.time, timeNano: r.timeNano, line: withNewline(r.text) };
     this.pending.delete(r.stream);
     const first = p.first;
     return {
       stream: r.stream,
       time: first.time,
       timeNano: first.timeNano,
-      line: Buffer.concat([...p.chunks, r.text, nl]),
+      line: Buffer.concat([...p.chunks, r.text, NL_BUF]),
     };
   }
 
@@ -109,7 +145,6 @@ const BLOCK = 64 * 1024;
 /** Reads lines forward from an open file, keeping an incomplete last line for the next call. */
 class ForwardReader {
   private rest = Buffer.alloc(0);
-  private buf = Buffer.alloc(BLOCK);
 
   constructor(
     readonly fh: fsp.FileHandle,
@@ -120,16 +155,18 @@ class ForwardReader {
   async read(final: boolean): Promise<Buffer[]> {
     const lines: Buffer[] = [];
     for (;;) {
-      const { bytesRead } = await this.fh.read(this.buf, 0, BLOCK, this.pos);
+      // A fresh block per read: the lines are views into it, not copies.
+      const buf = Buffer.allocUnsafeSlow(BLOCK);
+      const { bytesRead } = await this.fh.read(buf, 0, BLOCK, this.pos);
       if (bytesRead === 0) break;
       this.pos += bytesRead;
       const data = this.rest.length
-        ? Buffer.concat([this.rest, this.buf.subarray(0, bytesRead)])
-        : this.buf.subarray(0, bytesRead);
+        ? Buffer.concat([this.rest, buf.subarray(0, bytesRead)])
+        : buf.subarray(0, bytesRead);
       let start = 0;
       let nl = data.indexOf(NL, start);
       while (nl >= 0) {
-        lines.push(Buffer.from(data.subarray(start, nl)));
+        lines.push(data.subarray(start, nl));
         start = nl + 1;
         nl = data.indexOf(NL, start);
       }

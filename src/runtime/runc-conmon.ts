@@ -21,6 +21,8 @@ import { connectAttach } from './attach.js';
 import { cgroupPids, readCgroupStats } from './cgroups.js';
 import { spawnConmon } from './conmon-process.js';
 import { lastOciError, runtimeErrorStatus, startExec } from './exec.js';
+import { startDirectExec } from './exec-direct.js';
+import { writeFileReplace } from './files.js';
 import { readLogs, rotateIfNeeded, writeCtl } from './logs.js';
 import type {
   AttachConnection,
@@ -192,6 +194,11 @@ class RuncConmon implements RuncConmonRuntime {
     return path.join(this.persistRoot, id);
   }
 
+  /** runc keeps a directory per container under its root from create to delete. */
+  private hasRuncState(id: string): boolean {
+    return fs.existsSync(path.join(this.runcRoot, id));
+  }
+
   private check(id: string): void {
     if (!ID_RE.test(id)) throw badRequest(`invalid container id: ${JSON.stringify(id)}`);
   }
@@ -212,9 +219,12 @@ class RuncConmon implements RuncConmonRuntime {
     if (typeof hostname === 'string' && Buffer.byteLength(hostname) > 64) {
       throw badRequest(`invalid hostname ${JSON.stringify(hostname)}: longer than 64 bytes`);
     }
-    const old = await this.status(id);
-    if (old && old !== 'stopped') throw conflict(`container ${id} already has a running task`);
-    if (old === 'stopped') await this.runc(['delete', '-f', id]).catch(() => {});
+    // Asking runc costs a process spawn; without its state directory it has nothing to say.
+    if (this.hasRuncState(id)) {
+      const old = await this.status(id);
+      if (old && old !== 'stopped') throw conflict(`container ${id} already has a running task`);
+      if (old === 'stopped') await this.runc(['delete', '-f', id]).catch(() => {});
+    }
     this.removeTaskFiles(id);
 
     const bundle = mkdirp(this.bundle(id), 0o711);
@@ -224,8 +234,10 @@ class RuncConmon implements RuncConmonRuntime {
       ...((spec.process as Record<string, unknown> | undefined) ?? {}),
       terminal: io.terminal,
     };
-    writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify({ ...spec, process }), 0o600);
-    writeFileAtomic(path.join(bundle, 'berth-io.json'), JSON.stringify(io), 0o600);
+    // Rewritten at every create and useless after an OS crash (the task is gone): renamed into
+    // place for readers, never fsynced.
+    writeFileReplace(path.join(bundle, 'config.json'), JSON.stringify({ ...spec, process }), 0o600);
+    writeFileReplace(path.join(bundle, 'berth-io.json'), JSON.stringify(io), 0o600);
     const ociLog = path.join(bundle, 'oci-log');
     const cp = spawnConmon({
       conmon: this.conmonPath,
@@ -334,6 +346,18 @@ class RuncConmon implements RuncConmonRuntime {
 
   async delete(id: string, force = false): Promise<void> {
     this.check(id);
+    if (!this.hasRuncState(id)) {
+      this.removeTaskFiles(id);
+      return;
+    }
+    // conmon recorded the exit: the task is stopped, one `runc delete` is all it needs.
+    if (this.checkExit(id)) {
+      await this.runc(['delete', '-f', id]).catch((e) => {
+        if (!/does not exist/.test(runcMessage(e))) throw internal(`runc delete ${id}: ${runcMessage(e)}`);
+      });
+      this.removeTaskFiles(id);
+      return;
+    }
     const state = await this.status(id);
     if (state && state !== 'stopped') {
       if (!force) {
@@ -620,20 +644,17 @@ class RuncConmon implements RuncConmonRuntime {
   async exec(id: string, opts: ExecOptions): Promise<ExecSession> {
     this.check(id);
     if (!ID_RE.test(opts.execId)) throw badRequest(`invalid exec id: ${JSON.stringify(opts.execId)}`);
-    const state = await this.status(id);
-    if (state === 'paused') throw conflict(`Container ${id} is paused, unpause the container before exec`);
-    if (state !== 'running') throw conflict(`Container ${id} is not running`);
-    return startExec(
-      {
-        conmon: this.conmonPath,
-        runc: this.runcPath,
-        runcRoot: this.runcRoot,
-        bundle: this.bundle(id),
-        tmpDir: this.tmpDir,
-      },
-      id,
-      opts,
-    );
+    // Cheap checks only (a `runc state` would cost a spawn per exec); runc's own refusal of a
+    // paused or stopped container is mapped to the same 409s by startExec.
+    if (!this.hasRuncState(id) || this.checkExit(id)) throw conflict(`Container ${id} is not running`);
+    const ctx = {
+      conmon: this.conmonPath,
+      runc: this.runcPath,
+      runcRoot: this.runcRoot,
+      bundle: this.bundle(id),
+      tmpDir: this.tmpDir,
+    };
+    return opts.terminal ? startExec(ctx, id, opts) : startDirectExec(ctx, id, opts);
   }
 
   logs(logPath: string, opts: LogOptions): AsyncIterable<LogRecord> {

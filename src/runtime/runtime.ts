@@ -12,7 +12,6 @@
  * file (conmon driver, attach, exec, logs, cgroups, spec) behind this one interface, so a
  * second OCI runtime (crun, youki) is one new driver.
  */
-import type { Readable } from 'node:stream';
 
 // ---------------------------------------------------------------- spec input
 
@@ -170,6 +169,8 @@ export interface ExecOptions {
   privileged: boolean;
   /** The container's spec, whose process settings (caps, rlimits, ...) the exec inherits. */
   spec: OciSpec;
+  /** Nobody reads the output (`exec -d`): the process gets /dev/null, and no attach. */
+  detached?: boolean;
 }
 
 export interface ExecSession {

@@ -328,7 +328,9 @@ export function openSnapshotStore(root: string, store: Store): SnapshotStore {
       if (row.mount_target) await unmount(row.mount_target);
       // Row first: a crash in between leaves an orphaned directory, which open sweeps.
       q.deleteWritable.run(key);
-      removeAll(path.join(rwBase, key));
+      // On the thread pool: a container's writable layer can be a big tree, and the event loop
+      // has requests to serve meanwhile.
+      await fs.promises.rm(path.join(rwBase, key), { recursive: true, force: true });
     },
   };
 }

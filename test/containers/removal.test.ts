@@ -36,16 +36,29 @@ function pendingRemovals(): number {
 }
 
 test('run --rm leaves nothing behind once its clean-up has run', async () => {
-  const r = runRemoved(d, ['--name', 'gone', 'busybox', 'sh', '-c', 'echo hi; exit 5']);
+  const cidfile = (n: number) => path.join(d.dir, `removed-${n}.cid`);
+  const r = runRemoved(d, [
+    '--cidfile',
+    cidfile(1),
+    '--name',
+    'gone',
+    'busybox',
+    'sh',
+    '-c',
+    'echo hi; exit 5',
+  ]);
   assert.equal(r.code, 5, r.stderr);
   assert.equal(r.stdout, 'hi\n');
   assert.equal(ok(d, ['ps', '-aq']), '', 'the container is gone for the API at once');
   // The name is free at once too.
-  const again = runRemoved(d, ['--name', 'gone', 'busybox', 'true']);
+  const again = runRemoved(d, ['--cidfile', cidfile(2), '--name', 'gone', 'busybox', 'true']);
   assert.equal(again.code, 0, again.stderr);
-  const dirs = fs.readdirSync(path.join(d.root, 'containers'));
-  await until('the clean-up of the removed containers', () =>
-    dirs.every((id) => leftovers(id).length === 0) && pendingRemovals() === 0,
+  const ids = [1, 2].map((n) => fs.readFileSync(cidfile(n), 'utf8').trim());
+  assert.equal(ids.length, 2);
+  await until(
+    'the clean-up of the removed containers',
+    () =>
+      ids.every((id) => /^[0-9a-f]{64}$/.test(id) && leftovers(id).length === 0) && pendingRemovals() === 0,
   );
 });
 
