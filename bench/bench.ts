@@ -4,7 +4,7 @@
  * Life cycle: build the cached test images (.bench/) → start an isolated berthd (test harness)
  * and, when /usr/sbin/dockerd exists, a dockerd in its own network namespace (test/dockerd.ts)
  * → load the same docker-archives into both → probe `docker run` on berthd → run each scenario
- * on each side with hyperfine (or the PSS sampler for memory) → print a markdown table with
+ * on each side with hyperfine (or the smaps sampler for memory) → print a markdown table with
  * medians, berth/dockerd ratios and the issues' targets, write .bench/results.json → stop both
  * daemons and remove everything they made, also on errors and Ctrl-C.
  */
@@ -18,7 +18,16 @@ import { type BenchImages, BIG_REF, prepareImages } from './fixtures.js';
 import { abortHyperfine, HyperfineError, hyperfine } from './hyperfine.js';
 import { sampleMemory } from './memory.js';
 import { type Options, parseArgs, USAGE } from './options.js';
-import { judge, type Measurement, markdownTable, notes, type Row, type Side, type Target } from './report.js';
+import {
+  judge,
+  type Measurement,
+  markdownTable,
+  notes,
+  type Row,
+  type RowResult,
+  type Side,
+  type Target,
+} from './report.js';
 
 /** One daemon under test, seen through the docker CLI. */
 interface Engine {
@@ -173,6 +182,56 @@ function withContainer(
 const CONTAINERS = 20;
 const BATCH = 50;
 
+const MEMORY_METHOD =
+  'per engine: private pages (USS) in full + each shared file once, at the largest amount one of ' +
+  "the engine's processes has resident (as if the engine ran alone); PSS for reference";
+
+/** The memory row's detail in results.json; KiB. */
+interface MemoryDetail {
+  method: string;
+  totalKiB: number;
+  idleTotalKiB: number;
+  marginalPerContainerKiB: number;
+  privateKiB: number;
+  sharedOnceKiB: number;
+  byNameKiB: Record<string, number>;
+  largestSharedKiB: { name: string; kib: number }[];
+  totalPssKiB: number;
+  idleTotalPssKiB: number;
+  marginalPssPerContainerKiB: number;
+  pssByNameKiB: Record<string, number>;
+  processes: number;
+  idleProcesses: number;
+}
+
+const mib = (kib: number) => (kib / 1024).toFixed(1);
+
+/** The memory row's note under the table: the method once, then totals and split per side. */
+function memoryLines(mem: RowResult): string[] {
+  const out = [`Memory (${MEMORY_METHOD}), in MiB:`];
+  const marginal: Partial<Record<Side, number>> = {};
+  for (const side of ['berth', 'dockerd'] as const) {
+    const m = mem[side];
+    if (m.status !== 'ok' || !m.detail) continue;
+    const d = m.detail as unknown as MemoryDetail;
+    marginal[side] = d.marginalPerContainerKiB;
+    const parts = Object.entries(d.byNameKiB)
+      .sort((a, b) => b[1] - a[1])
+      .map(([n, kib]) => `${n} ${mib(kib)}`)
+      .join(', ');
+    out.push(
+      `- ${side}: ${mib(d.totalKiB)} with ${CONTAINERS} containers (${parts}; ${mib(d.privateKiB)} private + ` +
+        `${mib(d.sharedOnceKiB)} shared), ${mib(d.idleTotalKiB)} with none, ` +
+        `${mib(d.marginalPerContainerKiB)} more per container; PSS ${mib(d.totalPssKiB)} and ` +
+        `${mib(d.idleTotalPssKiB)}, ${mib(d.marginalPssPerContainerKiB)} per container`,
+    );
+  }
+  if (marginal.berth !== undefined && marginal.dockerd !== undefined && marginal.dockerd > 0) {
+    out.push(`- more per container, berth/dockerd: ${(marginal.berth / marginal.dockerd).toFixed(2)}`);
+  }
+  return out;
+}
+
 const SCENARIOS: Scenario[] = [
   {
     id: 'images',
@@ -269,17 +328,23 @@ const SCENARIOS: Scenario[] = [
         // Let start-up allocations settle (shims and conmons free their start buffers).
         await new Promise((r) => setTimeout(r, 3000));
         const s = sampleMemory(e.dir);
-        return {
-          status: 'ok',
-          value: s.totalPss / CONTAINERS,
-          detail: {
-            totalPssKiB: s.totalPss,
-            idleTotalPssKiB: idle.totalPss,
-            marginalPerContainerKiB: (s.totalPss - idle.totalPss) / CONTAINERS,
-            byNameKiB: s.byName,
-            processes: s.procs.length,
-          },
+        const detail: MemoryDetail = {
+          method: MEMORY_METHOD,
+          totalKiB: s.total,
+          idleTotalKiB: idle.total,
+          marginalPerContainerKiB: (s.total - idle.total) / CONTAINERS,
+          privateKiB: s.private,
+          sharedOnceKiB: s.sharedOnce,
+          byNameKiB: s.byName,
+          largestSharedKiB: s.largestShared,
+          totalPssKiB: s.pss,
+          idleTotalPssKiB: idle.pss,
+          marginalPssPerContainerKiB: (s.pss - idle.pss) / CONTAINERS,
+          pssByNameKiB: s.pssByName,
+          processes: s.processes,
+          idleProcesses: idle.processes,
         };
+        return { status: 'ok', value: s.total / CONTAINERS, detail: { ...detail } };
       }),
   },
   {
@@ -490,24 +555,7 @@ async function main(argv: string[]): Promise<number> {
     const table = markdownTable(results, withDockerd);
     const out: string[] = ['', table, ''];
     const mem = results.find((r) => r.id === 'memory');
-    if (mem) {
-      for (const side of ['berth', 'dockerd'] as const) {
-        const m = mem[side];
-        if (m.status !== 'ok' || !m.detail) continue;
-        const d = m.detail as {
-          totalPssKiB: number;
-          idleTotalPssKiB: number;
-          byNameKiB: Record<string, number>;
-        };
-        const parts = Object.entries(d.byNameKiB)
-          .map(([n, kib]) => `${n} ${(kib / 1024).toFixed(1)}`)
-          .join(', ');
-        out.push(
-          `Memory, ${side}: ${(d.totalPssKiB / 1024).toFixed(1)} MiB PSS in total with ${CONTAINERS} containers ` +
-            `(${parts} MiB), ${(d.idleTotalPssKiB / 1024).toFixed(1)} MiB with none.`,
-        );
-      }
-    }
+    if (mem) out.push(...memoryLines(mem));
     out.push(...notes(results), ...extraNotes);
     out.push(
       `berth ${versions.berth ?? '?'}${withDockerd ? `, dockerd ${versions.dockerd ?? '?'}` : ''}, docker CLI ` +
