@@ -12,30 +12,24 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { resolveInRootfs } from '../runtime/rootfs-path.js';
-import { extractTar } from '../snapshots/tar-extract.js';
+import { extractTar } from '../snapshots/snapshots.js';
 import { badRequest, type EngineError, internal, notFound } from '../util/errors.js';
+import {
+  encodePathStat,
+  MODE_CHAR_DEVICE,
+  MODE_DEVICE,
+  MODE_DIR,
+  MODE_NAMED_PIPE,
+  MODE_SETGID,
+  MODE_SETUID,
+  MODE_SOCKET,
+  MODE_STICKY,
+  MODE_SYMLINK,
+  type PathStat,
+} from '../util/path-stat.js';
+import { resolveInRootfs } from '../util/rootfs-path.js';
 
-/** Docker's ContainerPathStat (the X-Docker-Container-Path-Stat header, base64 JSON). */
-export interface PathStat {
-  name: string;
-  size: number;
-  /** A Go os.FileMode. */
-  mode: number;
-  mtime: string;
-  linkTarget: string;
-}
-
-// Go's os.FileMode type bits.
-const MODE_DIR = 0x80000000;
-const MODE_SYMLINK = 0x08000000;
-const MODE_DEVICE = 0x04000000;
-const MODE_NAMED_PIPE = 0x02000000;
-const MODE_SOCKET = 0x01000000;
-const MODE_SETUID = 0x00800000;
-const MODE_SETGID = 0x00400000;
-const MODE_CHAR_DEVICE = 0x00200000;
-const MODE_STICKY = 0x00100000;
+export { encodePathStat, type PathStat };
 
 /** A Unix st_mode as Go's os.FileMode (what the CLI decodes). */
 export function goFileMode(stMode: number): number {
@@ -131,10 +125,6 @@ export function statContainerPath(root: string, p: string, container: string): P
     mtime: rfc3339Nano(st.mtimeNs),
     linkTarget,
   };
-}
-
-export function encodePathStat(s: PathStat): string {
-  return Buffer.from(JSON.stringify(s)).toString('base64');
 }
 
 /** Escapes a string for a GNU tar --transform ERE (delimiter ','). */

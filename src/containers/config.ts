@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import type { DeviceMapping, DeviceThrottle, Resources, Ulimit } from '../runtime/runtime.js';
-import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/spec.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/runtime.js';
 import { badRequest } from '../util/errors.js';
 
 export type Doc = Record<string, unknown>;

@@ -10,7 +10,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { OciSpec, Runtime } from '../runtime/runtime.js';
-import { resolveUser } from '../runtime/user.js';
+import { resolveUser } from '../runtime/runtime.js';
 import { badRequest, conflict, EngineError, messageOf, notFound } from '../util/errors.js';
 import { newId } from '../util/ids.js';
 import { logger } from '../util/log.js';

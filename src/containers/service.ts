@@ -10,11 +10,8 @@ import path from 'node:path';
 import type { RawConnection } from '../api/types.js';
 import type { EventBus } from '../daemon/events.js';
 import type { ImageRecord } from '../images/images.js';
-import { resolveInRootfs } from '../runtime/rootfs-path.js';
-import { parseSignal } from '../runtime/runc-conmon.js';
 import type { ExitStatus, MountSpec, OciSpec, Runtime, SpecInput } from '../runtime/runtime.js';
-import { buildSpec } from '../runtime/spec.js';
-import { resolveGroups, resolveUser } from '../runtime/user.js';
+import { buildSpec, parseSignal, resolveGroups, resolveUser } from '../runtime/runtime.js';
 import type { SnapshotStore } from '../snapshots/snapshots.js';
 import type { Store } from '../store/store.js';
 import {
@@ -30,6 +27,7 @@ import {
 import { mkdirp, removeAll } from '../util/fsutil.js';
 import { newId } from '../util/ids.js';
 import { logger } from '../util/log.js';
+import { resolveInRootfs } from '../util/rootfs-path.js';
 import { AttachSession, type AttachSessionOptions } from './attach-session.js';
 import {
   bool,

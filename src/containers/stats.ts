@@ -4,7 +4,9 @@
  * apart (the CLI's CPU % needs both; it times out after 2 s), `one-shot=1` just one; a stream
  * sends one sample a second. A container that is not running reports zeros, like dockerd.
  */
+
 import type { StatsSample } from '../runtime/runtime.js';
+import { blkioStats } from '../runtime/runtime.js';
 import type { Container } from './containers.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -25,16 +27,7 @@ export function emptyStats(c: Pick<Container, 'id' | 'name'>): StatsSample {
     read: ZERO_TIME,
     preread: ZERO_TIME,
     pids_stats: {},
-    blkio_stats: {
-      io_service_bytes_recursive: null,
-      io_serviced_recursive: null,
-      io_queue_recursive: null,
-      io_service_time_recursive: null,
-      io_wait_time_recursive: null,
-      io_merged_recursive: null,
-      io_time_recursive: null,
-      sectors_recursive: null,
-    },
+    blkio_stats: blkioStats(null, null),
     num_procs: 0,
     storage_stats: {},
     cpu_stats: zeroCpu(),

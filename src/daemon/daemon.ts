@@ -16,7 +16,7 @@ import { ApiServer } from '../api/server.js';
 import { ContainerCore } from '../containers/containers.js';
 import { openContentStore } from '../content/content.js';
 import { openImageService } from '../images/images.js';
-import { openRuntime } from '../runtime/runc-conmon.js';
+import { openRuntime } from '../runtime/runtime.js';
 import { openSnapshotStore } from '../snapshots/snapshots.js';
 import { openStore, type Store } from '../store/store.js';
 import { runTool } from '../util/exec.js';
@@ -133,6 +133,8 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   containers.setExecSessions(execs);
   // Live restore: adopt running tasks, record exits that happened while we were down.
   await containers.recover();
+  // Layers a crash left without an image (a load cut short, an rmi -f half done) go now.
+  void images.releaseUnusedLayers().catch((e) => log.warn(`releasing unused layers: ${(e as Error).message}`));
 
   for (const host of config.hosts) await api.listen(host);
   log.info(`berthd ${process.pid} listening on ${config.hosts.join(', ')} (root ${config.root})`);

@@ -314,6 +314,23 @@ async function statsV2(root: string, cg: string): Promise<CgroupSample> {
 }
 
 /** One sample of Docker's /containers/{id}/stats JSON (without precpu_stats). */
+/** Docker's blkio_stats object; the counters cgroups do not give are null, as dockerd sends them. */
+export function blkioStats(
+  serviceBytes: BlkioEntry[] | null,
+  serviced: BlkioEntry[] | null,
+): Record<string, BlkioEntry[] | null> {
+  return {
+    io_service_bytes_recursive: serviceBytes,
+    io_serviced_recursive: serviced,
+    io_queue_recursive: null,
+    io_service_time_recursive: null,
+    io_wait_time_recursive: null,
+    io_merged_recursive: null,
+    io_time_recursive: null,
+    sectors_recursive: null,
+  };
+}
+
 export async function readCgroupStats(cgroupsPath: string, opts: StatsOptions = {}): Promise<StatsSample> {
   const root = opts.root ?? CGROUP_ROOT;
   const proc = opts.proc ?? '/proc';
@@ -335,16 +352,7 @@ export async function readCgroupStats(cgroupsPath: string, opts: StatsOptions = 
     read: new Date().toISOString(),
     preread: '0001-01-01T00:00:00Z',
     pids_stats: pidsStats,
-    blkio_stats: {
-      io_service_bytes_recursive: s.blkio.io_service_bytes_recursive,
-      io_serviced_recursive: s.blkio.io_serviced_recursive,
-      io_queue_recursive: null,
-      io_service_time_recursive: null,
-      io_wait_time_recursive: null,
-      io_merged_recursive: null,
-      io_time_recursive: null,
-      sectors_recursive: null,
-    },
+    blkio_stats: blkioStats(s.blkio.io_service_bytes_recursive, s.blkio.io_serviced_recursive),
     num_procs: 0,
     storage_stats: {},
     cpu_stats: {

@@ -232,3 +232,9 @@ export interface Runtime {
   /** Process ids of every process in the container's cgroup. */
   pids(id: string): Promise<number[]>;
 }
+
+// The calls other parts make: the driver, the spec builder and the helpers it needs.
+export { blkioStats } from './cgroups.js';
+export { openRuntime, parseSignal } from './runc-conmon.js';
+export { buildSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './spec.js';
+export { resolveGroups, resolveUser } from './user.js';

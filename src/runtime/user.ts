@@ -4,7 +4,7 @@
  * untrusted rootfs.
  */
 import { badRequest } from '../util/errors.js';
-import { readFileInRootfs } from './rootfs-path.js';
+import { readFileInRootfs } from '../util/rootfs-path.js';
 
 export interface ResolvedUser {
   uid: number;

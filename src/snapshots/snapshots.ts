@@ -78,3 +78,4 @@ export interface SnapshotStore {
 }
 
 export { chainIdOf, openSnapshotStore } from './overlay-store.js';
+export { type ExtractOptions, extractTar } from './tar-extract.js';

@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type tar from 'tar-stream';
-import { resolveInRootfs } from '../runtime/rootfs-path.js';
+import { resolveInRootfs } from '../util/rootfs-path.js';
 import { badRequest, isEngineError } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import { uncompressed } from './decompress.js';
