@@ -134,7 +134,9 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   // Live restore: adopt running tasks, record exits that happened while we were down.
   await containers.recover();
   // Layers a crash left without an image (a load cut short, an rmi -f half done) go now.
-  void images.releaseUnusedLayers().catch((e) => log.warn(`releasing unused layers: ${(e as Error).message}`));
+  void images
+    .releaseUnusedLayers()
+    .catch((e) => log.warn(`releasing unused layers: ${(e as Error).message}`));
 
   for (const host of config.hosts) await api.listen(host);
   log.info(`berthd ${process.pid} listening on ${config.hosts.join(', ')} (root ${config.root})`);
