@@ -63,3 +63,16 @@ test('every command help matches docker 28 word for word', {
     }
   }
 });
+
+test('command lists show one line per command, as docker does', () => {
+  const root = spawnSync(
+    process.execPath,
+    [new URL('../../../bin/berth', import.meta.url).pathname, '--help'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(root.status, 0);
+  assert.match(root.stdout, /^ {2}cp {10}Copy files\/folders between a container and the local filesystem$/m);
+  assert.doesNotMatch(root.stdout, /Use '-' as the source/);
+});

@@ -113,7 +113,7 @@ export function commandHelp(invokedPath: string, spec: CommandSpec, cols = termi
 
 /** `berth image --help`: a management command lists its subcommands. */
 export function groupHelp(path: string, desc: string, subs: SubcommandEntry[]): string {
-  const list = subs.map((c) => `  ${rpad(c.name, 11)} ${c.desc}`).join('\n');
+  const list = subs.map((c) => `  ${rpad(c.name, 11)} ${summary(c.desc)}`).join('\n');
   return `Usage:  ${PROG} ${path} COMMAND\n\n${desc}\n\nCommands:\n${list}\n\nRun '${PROG} ${path} COMMAND --help' for more information on a command.\n`;
 }
 
@@ -125,7 +125,9 @@ export interface RootGroups {
 
 export function rootHelp(groups: RootGroups, globalFlags: FlagSpec[], cols = terminalColumns()): string {
   const block = (title: string, items: SubcommandEntry[]) =>
-    items.length ? `${title}:\n${items.map((c) => `  ${rpad(c.name, 11)} ${c.desc}`).join('\n')}\n\n` : '';
+    items.length
+      ? `${title}:\n${items.map((c) => `  ${rpad(c.name, 11)} ${summary(c.desc)}`).join('\n')}\n\n`
+      : '';
   return (
     `Usage:  ${PROG} [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n\n` +
     block('Common Commands', groups.common) +
@@ -134,4 +136,9 @@ export function rootHelp(groups: RootGroups, globalFlags: FlagSpec[], cols = ter
     `Global Options:\n${flagUsages(globalFlags, cols)}\n\n` +
     `Run '${PROG} COMMAND --help' for more information on a command.\n`
   );
+}
+
+/** The first paragraph line of a description: command lists show only that (cobra's Short). */
+function summary(desc: string): string {
+  return desc.trim().split('\n')[0] ?? '';
 }
