@@ -11,7 +11,7 @@ import type { RawConnection } from '../api/types.js';
 import type { EventBus } from '../daemon/events.js';
 import type { ImageRecord } from '../images/images.js';
 import type { ExitStatus, MountSpec, OciSpec, Runtime, SpecInput } from '../runtime/runtime.js';
-import { buildSpec, parseSignal, resolveGroups, resolveUser } from '../runtime/runtime.js';
+import { buildSpec, hostFacts, parseSignal, resolveGroups, resolveUser } from '../runtime/runtime.js';
 import type { SnapshotStore } from '../snapshots/snapshots.js';
 import type { Store } from '../store/store.js';
 import {
@@ -354,16 +354,18 @@ export class ContainerCore implements ContainerService {
     }
     if (processArgs(config).length === 0) throw badRequest('No command specified');
     const hostConfig = normalizeHostConfig(hcIn);
+    // Docker's warnings for limits the host cannot apply (buildSpec leaves them out).
     const warnings: string[] = [];
-    if (
-      num(hostConfig, 'Memory') > 0 &&
-      !fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes')
-    ) {
-      const unified = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
-      if (!unified)
-        warnings.push(
-          'Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.',
-        );
+    const host = hostFacts();
+    if (num(hostConfig, 'Memory') > 0 && !host.swapLimit) {
+      warnings.push(
+        'Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.',
+      );
+    }
+    if (num(hostConfig, 'BlkioWeight') > 0 && !host.blkioWeight) {
+      warnings.push(
+        'Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.',
+      );
     }
 
     const c: Row = {

@@ -236,5 +236,5 @@ export interface Runtime {
 // The calls other parts make: the driver, the spec builder and the helpers it needs.
 export { blkioStats } from './cgroups.js';
 export { openRuntime, parseSignal } from './runc-conmon.js';
-export { buildSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './spec.js';
+export { buildSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, hostFacts } from './spec.js';
 export { resolveGroups, resolveUser } from './user.js';

@@ -265,3 +265,18 @@ test('an unknown network is refused without a pull attempt', () => {
   assert.match(r.stderr, /network nosuchnet not found/);
   assert.doesNotMatch(r.stderr, /Unable to find image/);
 });
+
+test("limits the host cannot apply come back as Docker's create warnings", () => {
+  // This VM's block scheduler has no weight file, a v2 host has io.bfq.weight: warn exactly when absent.
+  const weightFile = ['/sys/fs/cgroup/blkio/blkio.weight', '/sys/fs/cgroup/blkio/blkio.bfq.weight'].some(
+    (f) => fs.existsSync(f),
+  );
+  const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const r = run(['--blkio-weight', '300', 'busybox', 'true']);
+  assert.equal(r.code, 0, r.stderr);
+  const warned =
+    /WARNING: Your kernel does not support Block I\/O weight or the cgroup is not mounted\. Weight discarded\./.test(
+      r.stderr,
+    );
+  assert.equal(warned, !(v2 || weightFile), r.stderr);
+});
