@@ -327,7 +327,9 @@ export function validateResources(hc: Doc, update = false): void {
   if (memory > 0 && reservation > 0 && memory < reservation) {
     throw badRequest('Minimum memory limit can not be less than memory reservation limit, see usage');
   }
-  const ncpu = os.cpus().length;
+  // Docker's sysinfo.NumCPU(): the CPUs this process may run on (sched_getaffinity); one system
+  // call, where os.cpus() parses /proc/cpuinfo and /proc/stat at every create.
+  const ncpu = os.availableParallelism();
   const nano = num(hc, 'NanoCpus', 'HostConfig.NanoCpus');
   const quota = num(hc, 'CpuQuota', 'HostConfig.CpuQuota');
   const period = num(hc, 'CpuPeriod', 'HostConfig.CpuPeriod');

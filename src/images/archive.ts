@@ -6,16 +6,25 @@
  * index.json, configs) stay in memory. The spool is removed when the load ends, so the
  * only layer tar kept is the one the snapshot store keeps (dockerd's load spools the same way).
  */
+
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import { extract as tarExtract } from 'tar-stream';
 import type { ContentStore } from '../content/content.js';
 import { badRequest } from '../util/errors.js';
 import { removeAll } from '../util/fsutil.js';
+
+// tar-stream (CommonJS) is required at first use: an idle daemon that loads no image never needs it.
+const requireCjs = createRequire(import.meta.url);
+let tarStream: typeof import('tar-stream') | undefined;
+function tarLib(): typeof import('tar-stream') {
+  tarStream ??= requireCjs('tar-stream') as typeof import('tar-stream');
+  return tarStream;
+}
 
 const IN_MEMORY_MAX = 1024 * 1024;
 
@@ -239,7 +248,7 @@ async function readInto(archive: Archive, input: Readable): Promise<Archive> {
       `invalid image archive: ${comp}-compressed archives are not supported; decompress it first`,
     );
   }
-  const extract = tarExtract();
+  const extract = tarLib().extract();
   src.on('error', (e) => extract.destroy(e));
   src.pipe(extract);
   try {

@@ -5,12 +5,21 @@
  * the tars as they arrived, so image IDs and diffIDs survive the trip.
  */
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import { type Header, type Pack, pack as tarPack } from 'tar-stream';
+import type { Header, Pack } from 'tar-stream';
 import { logger } from '../util/log.js';
 import { canonicalContainerConfig, goJson } from './config.js';
 import { type Ctx, parseKey, publish, resolveRow } from './context.js';
 import { familiarName, type NamedRef, parseAnyReference, refString } from './reference.js';
+
+// tar-stream (CommonJS) is required at first use: an idle daemon that loads no image never needs it.
+const requireCjs = createRequire(import.meta.url);
+let tarStream: typeof import('tar-stream') | undefined;
+function tarLib(): typeof import('tar-stream') {
+  tarStream ??= requireCjs('tar-stream') as typeof import('tar-stream');
+  return tarStream;
+}
 
 const log = logger('images');
 
@@ -62,7 +71,7 @@ function v1Id(chainId: string, parent: string): string {
 
 export function saveImages(ctx: Ctx, names: string[]): Readable {
   const images = selectImages(ctx, names);
-  const pack = tarPack();
+  const pack = tarLib().pack();
   const write = async () => {
     const manifest: { Config: string; RepoTags: string[] | null; Layers: string[] }[] = [];
     const repositories: Record<string, Record<string, string>> = {};

@@ -5,7 +5,7 @@
  *
  * Life cycle of a task (one container's process tree):
  *   buildSpec(input) → runtime.create(id, spec, io)  [conmon spawned, `runc create`, pid known]
- *   → runtime.start(id)  [`runc start`] → running ⇄ pause/resume → exit (conmon writes the
+ *   → runtime.start(id)  [what `runc start` does: read runc's exec.fifo] → running ⇄ pause/resume → exit (conmon writes the
  *   exit file; `onExit` listeners fire, also for exits that happened while the daemon was
  *   down, found by `recover`) → runtime.delete(id)  [`runc delete`, bundle files removed].
  * attach/exec/logs/stats/top/update/resize act on a live task. Each concern lives in its own

@@ -3,7 +3,16 @@
  * PAX uid/gid/mtime/atime overrides, and SCHILY.xattr.* values as bytes (tar-stream decodes
  * every PAX value as UTF-8, which corrupts binary xattrs such as security.capability).
  */
-import tar from 'tar-stream';
+import { createRequire } from 'node:module';
+import type tar from 'tar-stream';
+
+// tar-stream (CommonJS) is required at first use: an idle daemon that loads no image never needs it.
+const requireCjs = createRequire(import.meta.url);
+let tarStream: typeof import('tar-stream') | undefined;
+function tarLib(): typeof import('tar-stream') {
+  tarStream ??= requireCjs('tar-stream') as typeof import('tar-stream');
+  return tarStream;
+}
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'link' | 'char' | 'block' | 'fifo' | 'other';
 
@@ -49,7 +58,7 @@ const XATTR_PREFIX = 'SCHILY.xattr.';
 
 export function tarParser(): TarParser {
   // v7 tars have no ustar magic; Docker reads them, so do we.
-  const extract = tar.extract({ allowUnknownFormat: true } as Parameters<typeof tar.extract>[0]);
+  const extract = tarLib().extract({ allowUnknownFormat: true } as Parameters<typeof tar.extract>[0]);
   const rawXattrs = new WeakMap<object, Map<string, Buffer>>();
   const internals = extract as unknown as ExtractInternals;
   const original = internals._decodeLongHeader.bind(extract);
