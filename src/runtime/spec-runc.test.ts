@@ -13,6 +13,7 @@ import { capabilityMask, hostCapabilities } from './capabilities.js';
 import { detectCgroupLayout, removeCgroupParents } from './cgroups.js';
 import type { SpecInput } from './runtime.js';
 import { buildSpec } from './spec.js';
+import { specInput } from './spec-input.fixture.js';
 import { resolveUser } from './user.js';
 
 const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
@@ -57,31 +58,13 @@ after(async () => {
 });
 
 function input(over: Partial<SpecInput>, id: string): SpecInput {
-  return {
+  return specInput({
     id,
     rootfs,
-    readonlyRootfs: false,
-    args: ['true'],
-    env: ['PATH=/bin', 'HOME=/root'],
-    cwd: '/',
-    uid: 0,
-    gid: 0,
-    additionalGids: [0],
-    terminal: false,
-    hostname: id.slice(0, 12),
-    mounts: [],
-    privileged: false,
-    capAdd: [],
-    capDrop: [],
-    noNewPrivileges: false,
-    ulimits: [],
-    resources: {},
-    shmSize: 0,
-    devices: [],
     cgroupsPath: `${CGROUP_PARENT}/${id}`,
-    sysctls: {},
+    env: ['PATH=/bin', 'HOME=/root'],
     ...over,
-  };
+  });
 }
 
 /** Runs `script` in a container built from `over`; returns its exit code and output. */

@@ -6,36 +6,20 @@ import { capabilityMask, hostCapabilities } from './capabilities.js';
 import type { SpecInput } from './runtime.js';
 import { defaultSeccomp } from './seccomp-profile.js';
 import { buildSpec, type HostFacts, splitDev } from './spec.js';
+import { specInput } from './spec-input.fixture.js';
 
 const V1: HostFacts = { nofileHard: 20000, cgroupLayout: 'v1', swapLimit: true, blkioWeight: false };
 const V2: HostFacts = { nofileHard: 1048576, cgroupLayout: 'v2', swapLimit: true, blkioWeight: true };
 
 function input(over: Partial<SpecInput> = {}): SpecInput {
-  return {
+  return specInput({
     id: 'abc',
     rootfs: '/var/lib/berth/abc/merged',
-    readonlyRootfs: false,
-    args: ['sh', '-c', 'echo hi'],
-    env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
-    cwd: '/',
-    uid: 0,
-    gid: 0,
-    additionalGids: [0],
-    terminal: false,
-    hostname: 'abc',
-    mounts: [],
-    privileged: false,
-    capAdd: [],
-    capDrop: [],
-    noNewPrivileges: false,
-    ulimits: [],
-    resources: {},
-    shmSize: 0,
-    devices: [],
     cgroupsPath: '/berth/abc',
-    sysctls: {},
+    args: ['sh', '-c', 'echo hi'],
+    hostname: 'abc',
     ...over,
-  };
+  });
 }
 
 // The spec is plain JSON; these views keep the assertions short.
