@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { badRequest, EngineError, messageOf, notFound, statusOf } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import { makeQuery } from './query.js';
@@ -365,5 +365,3 @@ async function removeStaleSocket(sockPath: string): Promise<void> {
   if (alive) throw new Error(`another daemon is already listening on ${sockPath}`);
   fs.unlinkSync(sockPath);
 }
-
-export type { Writable };

@@ -22,7 +22,6 @@ import { cgroupPids, readCgroupStats } from './cgroups.js';
 import { spawnConmon } from './conmon-process.js';
 import { lastOciError, runtimeErrorStatus, startExec } from './exec.js';
 import { startDirectExec } from './exec-direct.js';
-import { writeFileReplace } from './files.js';
 import { readLogs, rotateIfNeeded, writeCtl } from './logs.js';
 import type {
   AttachConnection,
@@ -236,8 +235,10 @@ class RuncConmon implements RuncConmonRuntime {
     };
     // Rewritten at every create and useless after an OS crash (the task is gone): renamed into
     // place for readers, never fsynced.
-    writeFileReplace(path.join(bundle, 'config.json'), JSON.stringify({ ...spec, process }), 0o600);
-    writeFileReplace(path.join(bundle, 'berth-io.json'), JSON.stringify(io), 0o600);
+    writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify({ ...spec, process }), 0o600, {
+      durable: false,
+    });
+    writeFileAtomic(path.join(bundle, 'berth-io.json'), JSON.stringify(io), 0o600, { durable: false });
     const ociLog = path.join(bundle, 'oci-log');
     const cp = spawnConmon({
       conmon: this.conmonPath,

@@ -4,13 +4,23 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** Writes data to `file` atomically: a temporary file in the same directory, fsync, rename. */
-export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
+/**
+ * Writes data to `file` atomically: a temporary file in the same directory, renamed into place,
+ * so readers never see a partial file. `durable: false` skips the fsync, for files rewritten
+ * whenever they matter (a bundle's config.json is written at each create and means nothing
+ * after an OS crash).
+ */
+export function writeFileAtomic(
+  file: string,
+  data: string | Buffer,
+  mode = 0o644,
+  opts: { durable?: boolean } = {},
+): void {
   const tmp = path.join(path.dirname(file), `.tmp-${path.basename(file)}-${randomBytes(4).toString('hex')}`);
   const fd = fs.openSync(tmp, 'w', mode);
   try {
     fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
+    if (opts.durable !== false) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }

@@ -11,10 +11,6 @@ export function setLogLevel(level: LogLevel): void {
   threshold = level;
 }
 
-export function isDebug(): boolean {
-  return order[threshold] <= order.debug;
-}
-
 function write(level: LogLevel, part: string, message: string, fields?: Record<string, unknown>): void {
   if (order[level] < order[threshold]) return;
   const extra = fields ? ` ${JSON.stringify(fields)}` : '';
