@@ -16,7 +16,7 @@ import { ApiServer } from '../api/server.js';
 import { ContainerCore } from '../containers/containers.js';
 import { openContentStore } from '../content/content.js';
 import { openImageService } from '../images/images.js';
-import { openRuntime } from '../runtime/runtime.js';
+import { hostFacts, openRuntime } from '../runtime/runtime.js';
 import { openSnapshotStore } from '../snapshots/snapshots.js';
 import { openStore, type Store } from '../store/store.js';
 import { runTool } from '../util/exec.js';
@@ -116,7 +116,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     config,
     events,
     daemonId: readOrCreateId(config.root),
-    cgroupVersion: fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1',
+    cgroupVersion: hostFacts().cgroupLayout === 'v2' ? '2' : '1',
     runcVersion: version,
     imageCount: () => images.count(),
     containerCounts: () => containers.counts(),
