@@ -387,12 +387,12 @@ function show(m: Measurement, unit: Row['unit']): string {
 }
 
 async function startBerth(): Promise<Engine> {
-  const d: TestDaemon = await startDaemon();
+  const d: TestDaemon = await startDaemon({ execRootOnTmpfs: true });
   return { side: 'berth', docker: `docker -H ${q(d.host)}`, dir: d.dir, stop: () => d.cleanup() };
 }
 
 async function startDocker(): Promise<Engine> {
-  const d: Dockerd = await startDockerd();
+  const d: Dockerd = await startDockerd({ execRootOnTmpfs: true });
   return { side: 'dockerd', docker: `docker -H ${q(d.host)}`, dir: d.dir, stop: () => d.stop() };
 }
 

@@ -19,6 +19,7 @@ import path from 'node:path';
 import {
   killProcessesNaming,
   listContainerIds,
+  mountTmpfs,
   removeCgroups,
   unmountUnder,
   waitForPing,
@@ -64,7 +65,7 @@ function must(cmd: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
 }
 
-export async function startDockerd(): Promise<Dockerd> {
+export async function startDockerd(opts: { execRootOnTmpfs?: boolean } = {}): Promise<Dockerd> {
   if (!dockerdAvailable()) throw new Error(`${DOCKERD} not found (apt-get install docker.io)`);
   const tag = randomBytes(3).toString('hex');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `berth-dockerd-${tag}-`));
@@ -129,6 +130,7 @@ export async function startDockerd(): Promise<Dockerd> {
   };
 
   try {
+    if (opts.execRootOnTmpfs) mountTmpfs(execRoot);
     must('ip', ['netns', 'add', netns]);
     netnsMade = true;
     must('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);

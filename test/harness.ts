@@ -40,6 +40,17 @@ export interface TestDaemon {
 
 export interface StartOptions {
   extraArgs?: string[];
+  /** Mount a tmpfs at the exec root, as /run is on most hosts (this VM's /run is on disk). */
+  execRootOnTmpfs?: boolean;
+}
+
+/** Creates `dir` and mounts a small tmpfs on it (removed by `unmountUnder` at teardown). */
+export function mountTmpfs(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0711,size=512m', 'tmpfs', dir], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`mounting a tmpfs on ${dir} failed: ${r.stderr || r.error?.message}`);
 }
 
 function ping(socket: string): Promise<boolean> {
@@ -86,6 +97,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<TestDaemon> 
   const execRoot = path.join(dir, 'run');
   const socket = path.join(dir, 'berth.sock');
   const cgroupParent = `/berth-test-${tag}`;
+  if (opts.execRootOnTmpfs) mountTmpfs(execRoot);
   const args = [
     BERTHD,
     '--root',

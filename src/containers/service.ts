@@ -267,13 +267,10 @@ export class ContainerCore implements ContainerService {
     const c = this.get(id);
     const known = this.specs.get(c.id);
     if (known) return known;
-    try {
-      const spec = JSON.parse(fs.readFileSync(path.join(c.dir, 'config.json'), 'utf8')) as OciSpec;
-      this.specs.set(c.id, spec);
-      return spec;
-    } catch {
-      throw conflict(`Container ${c.id} is not running`);
-    }
+    const spec = this.o.runtime.taskSpec(c.id);
+    if (!spec) throw conflict(`Container ${c.id} is not running`);
+    this.specs.set(c.id, spec);
+    return spec;
   }
 
   usersOfImage(imageId: string): { running: string[]; stopped: string[] } {

@@ -92,10 +92,14 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
   fs.rmSync(imageTmp, { recursive: true, force: true });
   mkdirp(imageTmp, 0o700);
   const images = openImageService({ store, content, snapshots, events, tmpDir: imageTmp });
-  // Bundles share the container directories (`<root>/containers/<id>`), as the runtime expects.
+  // A task's bundle (config.json, conmon's pid file, fifos and attach socket) is state of the
+  // running task, not of the container: it lives under the exec root (a tmpfs on most hosts,
+  // like containerd's /run/containerd), where creating those files costs no disk inode, and a
+  // reboot clears it along with the tasks. What outlives the task (logs, /etc files, the
+  // writable layer) stays in `<root>/containers/<id>`.
   const runtime = openRuntime({
     execRoot: config.execRoot,
-    stateRoot: path.join(config.root, 'containers'),
+    stateRoot: path.join(config.execRoot, 'tasks'),
     runc: config.runc,
     conmon: config.conmon,
   });

@@ -3,7 +3,8 @@
  *
  * Layout: `<execRoot>/runc` (runc --root), `<execRoot>/exits/<id>` (conmon's exit files),
  * `<execRoot>/persist/<id>/` (exit, oom), `<execRoot>/tmp` (conmon's TMPDIR), and the bundle
- * `<stateRoot>/<id>/` (config.json, berth-io.json, conmon.pid, pidfile, oci-log, ctl, winsz,
+ * `<stateRoot>/<id>/` (the daemon uses `<execRoot>/tasks`; the directory is the driver's alone:
+ * config.json, berth-io.json, conmon.pid, pidfile, oci-log, ctl, winsz,
  * attach, execs/). Everything needed to find a task again lives in files, so a new runtime
  * object on the same dirs (a restarted daemon) recovers it.
  *
@@ -18,6 +19,7 @@ import { runTool, ToolError } from '../util/exec.js';
 import { mkdirp, removeAll, writeFileAtomic } from '../util/fsutil.js';
 import { logger } from '../util/log.js';
 import { connectAttach } from './attach.js';
+import { type CgroupWarmer, cgroupWarmer } from './cgroup-warmer.js';
 import { cgroupPids, readCgroupStats } from './cgroups.js';
 import { spawnConmon } from './conmon-process.js';
 import { lastOciError, runtimeErrorStatus, startExec } from './exec.js';
@@ -57,19 +59,6 @@ export interface RuncConmonRuntime extends Runtime {
 
 /** No '.': conmon's temporary exit files are `<id>.XXXXXX` in the same directory. */
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-/** Files the driver (and conmon) put in a bundle; the rest of the directory is not ours. */
-const BUNDLE_FILES = [
-  'config.json',
-  'berth-io.json',
-  'conmon.pid',
-  'pidfile',
-  'oci-log',
-  'ctl',
-  'winsz',
-  'attach',
-  'oom',
-  'execs',
-];
 /** Docker reports 255 when the exit code of a task was lost. */
 const LOST_EXIT_CODE = 255;
 
@@ -153,6 +142,8 @@ class RuncConmon implements RuncConmonRuntime {
   private readonly suspects = new Set<string>();
   private watcher: fs.FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Held while runc attaches a new process to a cgroup (create, exec): see cgroup-warmer.ts. */
+  private readonly warmer: CgroupWarmer = cgroupWarmer();
 
   constructor(opts: RuncConmonOptions) {
     // conmon wants an absolute runtime path.
@@ -225,7 +216,15 @@ class RuncConmon implements RuncConmonRuntime {
       if (old === 'stopped') await this.runc(['delete', '-f', id]).catch(() => {});
     }
     this.removeTaskFiles(id);
+    const release = this.warmer.hold();
+    try {
+      return await this.createTask(id, spec, io);
+    } finally {
+      release();
+    }
+  }
 
+  private async createTask(id: string, spec: OciSpec, io: IoOptions): Promise<{ pid: number }> {
     const bundle = mkdirp(this.bundle(id), 0o711);
     mkdirp(this.persist(id), 0o700);
     mkdirp(path.dirname(io.logPath));
@@ -432,13 +431,8 @@ class RuncConmon implements RuncConmonRuntime {
     this.reported.delete(id);
     removeAll(this.exitFile(id));
     removeAll(this.persist(id));
-    const bundle = this.bundle(id);
-    for (const f of BUNDLE_FILES) removeAll(path.join(bundle, f));
-    try {
-      fs.rmdirSync(bundle);
-    } catch {
-      // not empty (the containers part keeps files there) or missing
-    }
+    // The bundle directory is the driver's alone (stateRoot holds nothing else).
+    removeAll(this.bundle(id));
   }
 
   async update(id: string, r: Resources): Promise<void> {
@@ -701,7 +695,12 @@ class RuncConmon implements RuncConmonRuntime {
       bundle: this.bundle(id),
       tmpDir: this.tmpDir,
     };
-    return opts.terminal ? startExec(ctx, id, opts) : startDirectExec(ctx, id, opts);
+    const release = this.warmer.hold();
+    try {
+      return await (opts.terminal ? startExec(ctx, id, opts) : startDirectExec(ctx, id, opts));
+    } finally {
+      release();
+    }
   }
 
   logs(logPath: string, opts: LogOptions): AsyncIterable<LogRecord> {
@@ -710,16 +709,18 @@ class RuncConmon implements RuncConmonRuntime {
 
   // ------------------------------------------------------------ cgroup views
 
-  private cgroupsPath(id: string): string | undefined {
+  taskSpec(id: string): OciSpec | undefined {
+    this.check(id);
     try {
-      const spec = JSON.parse(fs.readFileSync(path.join(this.bundle(id), 'config.json'), 'utf8')) as {
-        linux?: { cgroupsPath?: unknown };
-      };
-      const p = spec.linux?.cgroupsPath;
-      return typeof p === 'string' && p ? p : undefined;
+      return JSON.parse(fs.readFileSync(path.join(this.bundle(id), 'config.json'), 'utf8')) as OciSpec;
     } catch {
       return undefined;
     }
+  }
+
+  private cgroupsPath(id: string): string | undefined {
+    const p = (this.taskSpec(id)?.linux as { cgroupsPath?: unknown } | undefined)?.cgroupsPath;
+    return typeof p === 'string' && p ? p : undefined;
   }
 
   async stats(id: string): Promise<StatsSample> {

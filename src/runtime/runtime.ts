@@ -231,6 +231,8 @@ export interface Runtime {
   top(id: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
   /** Process ids of every process in the container's cgroup. */
   pids(id: string): Promise<number[]>;
+  /** The spec the task was created with (its bundle's config.json); undefined without a task. */
+  taskSpec(id: string): OciSpec | undefined;
 }
 
 // The calls other parts make: the driver, the spec builder and the helpers it needs.

@@ -15,6 +15,7 @@ function leftovers(id: string): string[] {
   if (fs.existsSync(path.join(d.root, 'containers', id))) out.push('container directory');
   if (fs.readFileSync('/proc/self/mounts', 'utf8').includes(id)) out.push('rootfs mount');
   if (fs.existsSync(path.join(d.execRoot, 'runc', id))) out.push('runc state');
+  if (fs.existsSync(path.join(d.execRoot, 'tasks', id))) out.push('task bundle');
   if (fs.existsSync(path.join(d.root, 'snapshots', 'rw', id))) out.push('writable layer');
   for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
