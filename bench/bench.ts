@@ -305,7 +305,7 @@ const SCENARIOS: Scenario[] = [
         command: `seq ${BATCH} | xargs -P 10 -I{} ${e.docker} run -d --network none busybox sleep 3600`,
         prepare: rmAll(e),
         cleanup: rmAll(e),
-        runs: 3,
+        runs: 5,
         timeoutMs: 360_000,
       }),
   },

@@ -1,7 +1,13 @@
-/** Overlay mounts through util-linux `mount`/`umount`, and the kernel's mount table. */
+/**
+ * Overlay mounts and the kernel's mount table. mount(2)/umount2(2) come from the native helpers
+ * (util/syscalls.ts); without them, util-linux `mount`/`umount` do the same.
+ */
 import fs from 'node:fs';
+import path from 'node:path';
+import { internal } from '../util/errors.js';
 import { runTool, ToolError } from '../util/exec.js';
 import { logger } from '../util/log.js';
+import * as sys from '../util/syscalls.js';
 
 const log = logger('snapshots');
 
@@ -11,7 +17,46 @@ const log = logger('snapshots');
  * most one page) short enough for long layer chains, as Docker's overlay2 does.
  */
 export async function mountOverlay(target: string, options: string, cwd: string): Promise<void> {
+  // The system call resolves relative directories against the daemon's own working directory,
+  // so they are made absolute; when that no longer fits a page, mount(8) runs in `cwd` instead.
+  const parts = options.split(',');
+  // `ro` is a mount flag, which mount(8) turns it into; overlay's own options would refuse it.
+  const flags = parts.includes('ro') ? MS_RDONLY : 0;
+  const absolute = absoluteOverlayOptions(parts.filter((o) => o !== 'ro').join(','), cwd);
+  if (absolute && absolute.length <= MAX_DATA && sys.available()) {
+    try {
+      await sys.mount('overlay', target, 'overlay', flags, absolute);
+    } catch (e) {
+      throw internal(`mounting the container's filesystem on ${target} failed: ${(e as Error).message}`);
+    }
+    return;
+  }
   await runTool('mount', ['-t', 'overlay', 'overlay', '-o', options, target], { cwd });
+}
+
+const MS_RDONLY = 1;
+/** mount(2) takes at most a page of option data, with its NUL. */
+const MAX_DATA = 4095;
+const DIR_OPTIONS = new Set(['lowerdir', 'upperdir', 'workdir']);
+
+/**
+ * Overlay options with lowerdir/upperdir/workdir made absolute against `cwd`; undefined when
+ * `cwd` holds a character the option syntax gives a meaning (`,` `:` `\\` `=`).
+ */
+export function absoluteOverlayOptions(options: string, cwd: string): string | undefined {
+  if (/[,:\\=]/.test(cwd)) return undefined;
+  return options
+    .split(',')
+    .map((opt) => {
+      const eq = opt.indexOf('=');
+      if (eq < 0 || !DIR_OPTIONS.has(opt.slice(0, eq))) return opt;
+      const dirs = opt
+        .slice(eq + 1)
+        .split(':')
+        .map((d) => path.resolve(cwd, d));
+      return `${opt.slice(0, eq)}=${dirs.join(':')}`;
+    })
+    .join(',');
 }
 
 /** The mount points in this process's mount namespace. */
@@ -34,6 +79,16 @@ export async function unmount(target: string): Promise<void> {
     return;
   }
   if (!mountPoints().has(real)) return;
+  if (sys.available()) {
+    try {
+      await sys.umount2(real);
+    } catch (e) {
+      if (!mountPoints().has(real)) return;
+      log.warn(`unmounting ${real} failed (${(e as Error).message}); detaching lazily`);
+      await sys.umount2(real, sys.MNT_DETACH);
+    }
+    return;
+  }
   try {
     await runTool('umount', [real]);
   } catch (e) {
