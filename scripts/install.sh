@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# make, g++ and python3 build the native parts (better-sqlite3, native/berth_sys.c) in `npm ci`.
 packages=(runc conmon iptables iproute2 procps busybox-static tini catatonit attr
-  docker.io hyperfine ca-certificates)
+  docker.io hyperfine ca-certificates make g++ python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
