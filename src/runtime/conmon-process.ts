@@ -148,8 +148,8 @@ export function spawnConmon(o: ConmonOptions): ConmonProcess {
     cwd: o.bundle,
     env,
     stdio: withAttach
-      ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe']
-      : ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      ? ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe']
+      : ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
   });
   const pipes = child.stdio as unknown as (Readable | Writable | null | undefined)[];
   const syncStream = pipes[3] as Readable;
@@ -157,7 +157,6 @@ export function spawnConmon(o: ConmonOptions): ConmonProcess {
   const attachPipe = withAttach ? new JsonLines(pipes[5] as Readable) : undefined;
   for (const s of pipes) s?.on('error', () => {});
   let stderr = '';
-  child.stdout?.resume();
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (d: string) => {
     if (stderr.length < 65536) stderr += d;
