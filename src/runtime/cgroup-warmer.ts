@@ -18,6 +18,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { unescapeMountField } from '../util/fsutil.js';
 import { logger } from '../util/log.js';
 
 const log = logger('runtime');
@@ -107,8 +108,8 @@ export function selfProcsFile(
     const fstype = right[0] ?? '';
     if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
     mounts.push({
-      root: unescapeMount(left[3] ?? '/'),
-      point: unescapeMount(left[4] ?? ''),
+      root: unescapeMountField(left[3] ?? '/'),
+      point: unescapeMountField(left[4] ?? ''),
       fstype,
       superOpts: (right[2] ?? '').split(','),
     });
@@ -142,9 +143,4 @@ function readOr(file: string): string {
   } catch {
     return '';
   }
-}
-
-/** mountinfo escapes space, tab, newline and backslash as octal. */
-function unescapeMount(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { internal } from '../util/errors.js';
 import { runTool, ToolError } from '../util/exec.js';
+import { unescapeMountField } from '../util/fsutil.js';
 import { logger } from '../util/log.js';
 import * as sys from '../util/syscalls.js';
 
@@ -64,8 +65,7 @@ export function mountPoints(): Set<string> {
   const out = new Set<string>();
   for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const field = line.split(' ')[4];
-    if (field)
-      out.add(field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))));
+    if (field) out.add(unescapeMountField(field));
   }
   return out;
 }

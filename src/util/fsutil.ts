@@ -65,3 +65,8 @@ export function diskUsage(dir: string): number {
   walk(dir);
   return total;
 }
+
+/** A path field of /proc/PID/mountinfo: the kernel writes space, tab, newline and backslash as octal escapes. */
+export function unescapeMountField(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+}
