@@ -25,6 +25,8 @@ const log = logger('runtime');
 
 /** Well under one grace period, so the lock never falls back to its fast-reader mode. */
 const INTERVAL_MS = 3;
+/** A hold nobody released (a create that hangs) stops warming after this. */
+const MAX_HOLD_MS = 30_000;
 
 export interface CgroupWarmer {
   /** Keeps the lock warm until the returned function is called (holds nest). */
@@ -79,11 +81,15 @@ export function cgroupWarmer(
         tick();
       }
       let released = false;
-      return () => {
+      const release = () => {
         if (released) return;
         released = true;
+        clearTimeout(expiry);
         holders--;
       };
+      const expiry = setTimeout(release, MAX_HOLD_MS);
+      expiry.unref();
+      return release;
     },
   };
 }
