@@ -21,7 +21,7 @@ export async function mountOverlay(target: string, options: string, cwd: string)
   // The system call resolves relative directories against the daemon's own working directory,
   // so they are made absolute; when that no longer fits a page, mount(8) runs in `cwd` instead.
   const parts = options.split(',');
-  // `ro` is a mount flag, which mount(8) turns it into; overlay's own options would refuse it.
+  // `ro` is a mount flag (mount(8) converts it); overlay would refuse it among its own options.
   const flags = parts.includes('ro') ? MS_RDONLY : 0;
   const absolute = absoluteOverlayOptions(parts.filter((o) => o !== 'ro').join(','), cwd);
   if (absolute && absolute.length <= MAX_DATA && sys.available()) {
@@ -79,22 +79,18 @@ export async function unmount(target: string): Promise<void> {
     return;
   }
   if (!mountPoints().has(real)) return;
-  if (sys.available()) {
-    try {
-      await sys.umount2(real);
-    } catch (e) {
-      if (!mountPoints().has(real)) return;
-      log.warn(`unmounting ${real} failed (${(e as Error).message}); detaching lazily`);
-      await sys.umount2(real, sys.MNT_DETACH);
-    }
-    return;
-  }
+  const umount = sys.available()
+    ? (p: string, lazy: boolean) => sys.umount2(p, lazy ? sys.MNT_DETACH : 0)
+    : async (p: string, lazy: boolean) => {
+        await runTool('umount', lazy ? ['-l', p] : [p]);
+      };
   try {
-    await runTool('umount', [real]);
+    await umount(real, false);
   } catch (e) {
-    if (!(e instanceof ToolError)) throw e;
+    if (!(e instanceof ToolError) && !(e instanceof sys.SyscallError)) throw e;
     if (!mountPoints().has(real)) return;
-    log.warn(`umount ${real} failed (${e.stderr.trim()}); detaching lazily`);
-    await runTool('umount', ['-l', real]);
+    const why = e instanceof ToolError ? e.stderr.trim() : e.message;
+    log.warn(`unmounting ${real} failed (${why}); detaching lazily`);
+    await umount(real, true);
   }
 }

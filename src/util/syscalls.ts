@@ -20,7 +20,7 @@ interface Addon {
     fstype: string | null,
     flags: number,
     data: string | null,
-  ): number;
+  ): Promise<number>;
   umount2(target: string, flags: number): Promise<number>;
 }
 
