@@ -42,12 +42,14 @@ export interface StartOptions {
   extraArgs?: string[];
   /** Mount a tmpfs at the exec root, as /run is on most hosts (this VM's /run is on disk). */
   execRootOnTmpfs?: boolean;
+  /** Mount a tmpfs of this size (mount's `size=`, e.g. '64m') at the root: a disk that can fill. */
+  rootOnTmpfs?: string;
 }
 
 /** Creates `dir` and mounts a small tmpfs on it (removed by `unmountUnder` at teardown). */
-export function mountTmpfs(dir: string): void {
+export function mountTmpfs(dir: string, size = '512m'): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0711,size=512m', 'tmpfs', dir], {
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `mode=0711,size=${size}`, 'tmpfs', dir], {
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`mounting a tmpfs on ${dir} failed: ${r.stderr || r.error?.message}`);
@@ -98,6 +100,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<TestDaemon> 
   const socket = path.join(dir, 'berth.sock');
   const cgroupParent = `/berth-test-${tag}`;
   if (opts.execRootOnTmpfs) mountTmpfs(execRoot);
+  if (opts.rootOnTmpfs) mountTmpfs(root, opts.rootOnTmpfs);
   const args = [
     BERTHD,
     '--root',
@@ -257,10 +260,10 @@ export function removeCgroups(parent: string): void {
  * daemon inside tests; touching it before the hook has run throws. More set-up belongs in
  * `setup`, not in another top-level `before`: Node 20 starts those without waiting for this one.
  */
-export function useDaemon(setup?: (d: TestDaemon) => unknown): TestDaemon {
+export function useDaemon(setup?: (d: TestDaemon) => unknown, opts: StartOptions = {}): TestDaemon {
   let daemon: TestDaemon | undefined;
   before(async () => {
-    daemon = await startDaemon();
+    daemon = await startDaemon(opts);
     await setup?.(daemon);
   });
   after(async () => {

@@ -691,7 +691,10 @@ export class ContainerCore implements ContainerService {
 
   private watchExit(id: string, live: Live): void {
     this.o.runtime.wait(id).then(
-      (exit) => void this.handleExit(id, live, exit),
+      (exit) =>
+        this.handleExit(id, live, exit).catch((e) =>
+          log.error(`handling the exit of ${id} failed: ${messageOf(e)}`),
+        ),
       (e) => log.error(`waiting for ${id} failed: ${messageOf(e)}`),
     );
   }
@@ -739,7 +742,13 @@ export class ContainerCore implements ContainerService {
       FinishedAt: finishedAt,
     };
     if (restart) c.restartCount++;
-    this.save(c);
+    try {
+      this.save(c);
+    } catch (e) {
+      // A full disk must not cost the waiters their answer or the daemon its life: the state is
+      // right in memory, and the next start of berthd finds the task gone and marks it exited.
+      log.error(`recording the exit of ${id} failed: ${messageOf(e)}`);
+    }
     live.markHandled();
     this.notifyExit(id, exit.exitCode, restart);
     if (restart) this.scheduleRestart(c, ranMs);

@@ -2,15 +2,23 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { makeBusyboxImageTar } from '../fixtures/busybox-image.js';
-import { type CliResult, docker, type RawResponse, request, type TestDaemon, useDaemon } from '../harness.js';
+import {
+  type CliResult,
+  docker,
+  type RawResponse,
+  request,
+  type StartOptions,
+  type TestDaemon,
+  useDaemon,
+} from '../harness.js';
 
 /** The suite's daemon (see useDaemon), with busybox loaded and then `setup` run before the first test. */
-export function useBusyboxDaemon(setup?: (d: TestDaemon) => unknown): TestDaemon {
+export function useBusyboxDaemon(setup?: (d: TestDaemon) => unknown, opts: StartOptions = {}): TestDaemon {
   return useDaemon(async (d) => {
     const r = docker(d, ['load'], { input: makeBusyboxImageTar() });
     assert.equal(r.code, 0, `docker load failed: ${r.stderr}\n${d.output()}`);
     await setup?.(d);
-  });
+  }, opts);
 }
 
 /** Runs docker and insists on exit 0, showing stderr and the daemon log otherwise. */
