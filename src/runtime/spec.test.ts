@@ -142,6 +142,13 @@ test('seccomp: clone namespace filter and clone3 ENOSYS only without CAP_SYS_ADM
   assert.ok(!old.syscalls.some((r) => r.names.includes('ptrace')));
 });
 
+test('seccomp: x32 is compiled in unless the kernel refuses x32 calls', () => {
+  const arches = (x32?: boolean) => defaultSeccomp([], { arch: 'x64', kernel: '6.1.0', x32 }).architectures;
+  assert.deepEqual(arches(false), ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']);
+  assert.deepEqual(arches(true), ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+  assert.deepEqual(arches(undefined), ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+});
+
 test('privileged lifts the restrictions', () => {
   const s = view(buildSpec(input({ privileged: true, capDrop: ['ALL'] }), V1));
   assert.deepEqual(s.process.capabilities.bounding, hostCapabilities());

@@ -48,3 +48,12 @@ test('failures are errors with the errno name, the call and the path', { skip: !
   );
   await assert.rejects(sys.mount('overlay', 'a\0b', 'overlay', 0, ''), TypeError);
 });
+
+test('x32Syscalls answers whether this kernel runs x32 calls, and the daemon survives asking', {
+  skip: !built,
+}, () => {
+  const answer = sys.x32Syscalls();
+  assert.equal(typeof answer, 'boolean');
+  assert.equal(sys.x32Syscalls(), answer, 'asked once, remembered');
+  if (process.arch !== 'x64') assert.equal(answer, false);
+});

@@ -22,6 +22,7 @@ interface Addon {
     data: string | null,
   ): Promise<number>;
   umount2(target: string, flags: number): Promise<number>;
+  x32Syscalls(): boolean;
 }
 
 const ADDON = new URL('../../../native/build/Release/berth_sys.node', import.meta.url);
@@ -82,4 +83,17 @@ export async function mount(
 export async function umount2(target: string, flags = 0): Promise<void> {
   const rc = await addonOrThrow().umount2(target, flags);
   if (rc !== 0) throw new SyscallError('umount2', rc, target);
+}
+
+let x32: boolean | undefined;
+
+/**
+ * Whether this kernel runs x32 system calls (x86_64 only; a forked child tries one, once).
+ * Undefined without the addon: then nobody knows, and callers keep Docker's behaviour.
+ */
+export function x32Syscalls(): boolean | undefined {
+  const a = load();
+  if (!a) return undefined;
+  x32 ??= a.x32Syscalls();
+  return x32;
 }
