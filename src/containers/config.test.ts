@@ -8,6 +8,7 @@ import {
   parseCreateBody,
   processArgs,
   validateHostConfig,
+  validateNamespaceModes,
 } from './config.js';
 
 const status400 = (fn: () => unknown, re: RegExp) =>
@@ -88,4 +89,25 @@ test('the create body is checked field by field', () => {
   assert.equal(b.name, 'x');
   assert.deepEqual(b.hostConfig, { Memory: 0 });
   assert.equal('name' in b.config, false);
+});
+
+test('namespace modes: Docker’s values pass, others get its messages', () => {
+  for (const hc of [
+    {},
+    { IpcMode: 'host', PidMode: 'host', UTSMode: 'host' },
+    { IpcMode: 'none' },
+    { IpcMode: 'private' },
+    { IpcMode: 'shareable' },
+    { IpcMode: 'container:web', PidMode: 'container:web' },
+  ]) {
+    validateNamespaceModes({}, hc);
+  }
+  status400(() => validateNamespaceModes({}, { IpcMode: 'container:' }), /^invalid IPC mode: container:$/);
+  status400(() => validateNamespaceModes({}, { PidMode: 'private' }), /^invalid PID mode: private$/);
+  status400(() => validateNamespaceModes({}, { UTSMode: 'container:x' }), /^invalid UTS mode: container:x$/);
+  status400(
+    () => validateNamespaceModes({ Hostname: 'box' }, { UTSMode: 'host' }),
+    /^conflicting options: hostname and the UTS mode$/,
+  );
+  status400(() => validateNamespaceModes({}, { PidMode: 7 }), /HostConfig.PidMode/);
 });

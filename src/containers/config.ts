@@ -425,6 +425,26 @@ export function validateHostConfig(hc: Doc): void {
   }
 }
 
+/** `container:NAME` → NAME; undefined for any other mode. */
+export function joinedContainer(mode: string): string | undefined {
+  return mode.startsWith('container:') ? mode.slice('container:'.length) : undefined;
+}
+
+/** --ipc, --pid and --uts as Docker accepts them, with its messages. */
+export function validateNamespaceModes(config: Doc, hc: Doc): void {
+  const ipc = str(hc, 'IpcMode', 'HostConfig.IpcMode');
+  if (!['', 'none', 'private', 'shareable', 'host'].includes(ipc) && !joinedContainer(ipc)) {
+    throw badRequest(`invalid IPC mode: ${ipc}`);
+  }
+  const pid = str(hc, 'PidMode', 'HostConfig.PidMode');
+  if (!['', 'host'].includes(pid) && !joinedContainer(pid)) throw badRequest(`invalid PID mode: ${pid}`);
+  const uts = str(hc, 'UTSMode', 'HostConfig.UTSMode');
+  if (!['', 'host'].includes(uts)) throw badRequest(`invalid UTS mode: ${uts}`);
+  if (uts === 'host' && str(config, 'Hostname')) {
+    throw badRequest('conflicting options: hostname and the UTS mode');
+  }
+}
+
 /** HostConfig with Docker's defaults applied (stored, and echoed by inspect). */
 export function normalizeHostConfig(hc: Doc): Doc {
   const out: Doc = { ...HOST_CONFIG_DEFAULTS(), ...hc };

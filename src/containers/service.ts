@@ -27,6 +27,7 @@ import {
 import { mkdirp, removeAll } from '../util/fsutil.js';
 import { newId } from '../util/ids.js';
 import { logger } from '../util/log.js';
+import { mountTmpfs, unmount } from '../util/mounts.js';
 import { resolveInRootfs } from '../util/rootfs-path.js';
 import { AttachSession, type AttachSessionOptions } from './attach-session.js';
 import {
@@ -35,6 +36,7 @@ import {
   type Doc,
   devicesOf,
   type ImageConfig,
+  joinedContainer,
   logOptions,
   mergeImageConfig,
   normalizeConfig,
@@ -51,6 +53,7 @@ import {
   sub,
   ulimitsOf,
   validateHostConfig,
+  validateNamespaceModes,
   validateResources,
   validateRestartPolicy,
 } from './config.js';
@@ -335,6 +338,7 @@ export class ContainerCore implements ContainerService {
     if (name) this.checkNameFree(name);
     const hcIn = parsed.hostConfig;
     validateHostConfig(hcIn);
+    validateNamespaceModes(parsed.config, hcIn);
     this.checkNetworkMode(str(hcIn, 'NetworkMode'));
     const imageRef = str(parsed.config, 'Image');
     const image = this.o.images.resolve(imageRef);
@@ -342,9 +346,9 @@ export class ContainerCore implements ContainerService {
 
     const id = newId();
     const config = normalizeConfig(mergeImageConfig(parsed.config, imageConfig), id);
-    // With the host's network the container has the host's name (Docker records it so).
-    if (str(hcIn, 'NetworkMode') === 'host' && !str(parsed.config, 'Hostname'))
-      config.Hostname = hostnameOfHost();
+    // With the host's network or UTS namespace the container has the host's name (Docker records it so).
+    const hostName = str(hcIn, 'NetworkMode') === 'host' || str(hcIn, 'UTSMode') === 'host';
+    if (hostName && !str(parsed.config, 'Hostname')) config.Hostname = hostnameOfHost();
     const wd = str(config, 'WorkingDir');
     if (wd && !wd.startsWith('/')) {
       throw badRequest(`the working directory '${wd}' is invalid, it needs to be an absolute path`);
@@ -419,6 +423,62 @@ export class ContainerCore implements ContainerService {
     }
   }
 
+  /**
+   * The PID, IPC and UTS namespaces of --pid, --ipc and --uts: new (Docker's default), the
+   * host's, or another running container's; /dev/shm follows the IPC choice, as in Docker.
+   */
+  private sharedNamespaces(hc: Doc): Pick<SpecInput, 'pidns' | 'ipcns' | 'utsHost' | 'shm'> {
+    const out: Pick<SpecInput, 'pidns' | 'ipcns' | 'utsHost' | 'shm'> = {};
+    const pidMode = str(hc, 'PidMode');
+    const pidDonor = joinedContainer(pidMode);
+    if (pidMode === 'host') out.pidns = 'host';
+    else if (pidDonor) {
+      const other = this.get(pidDonor);
+      if (!other.state.Running) throw conflict(`cannot join PID of a non running container: ${other.id}`);
+      out.pidns = `/proc/${other.state.Pid}/ns/pid`;
+    }
+    const ipcMode = str(hc, 'IpcMode');
+    const ipcDonor = joinedContainer(ipcMode);
+    if (ipcMode === 'host') {
+      out.ipcns = 'host';
+      out.shm = { bind: '/dev/shm' };
+    } else if (ipcMode === 'none') out.shm = 'none';
+    else if (ipcDonor) {
+      const other = this.get(ipcDonor);
+      if (!other.state.Running) throw conflict(`cannot join IPC of a non running container: ${other.id}`);
+      const donorMode = str(other.hostConfig, 'IpcMode');
+      if (donorMode === 'host') {
+        out.ipcns = 'host';
+        out.shm = { bind: '/dev/shm' };
+      } else if (donorMode === 'shareable') {
+        out.ipcns = `/proc/${other.state.Pid}/ns/ipc`;
+        out.shm = { bind: shmPath(other) };
+      } else {
+        throw conflict(
+          `can't join IPC of container ${other.id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`,
+        );
+      }
+    }
+    if (str(hc, 'UTSMode') === 'host') out.utsHost = true;
+    return out;
+  }
+
+  /** A shareable container's /dev/shm: a tmpfs on the host that joiners bind too (as Docker). */
+  private async mountShm(c: Row): Promise<string> {
+    const dir = shmPath(c);
+    mkdirp(dir, 0o700);
+    await unmount(dir);
+    const size = num(c.hostConfig, 'ShmSize') || 64 * 1024 * 1024;
+    await mountTmpfs(dir, `mode=1777,size=${size}`);
+    return dir;
+  }
+
+  /** Takes away what a task had mounted on the host: its rootfs and a shareable /dev/shm. */
+  private async unmountTask(c: { rootfs: string; dir: string }): Promise<void> {
+    await unmount(shmPath(c));
+    await this.o.snapshots.unmount(c.rootfs);
+  }
+
   private checkNetworkMode(mode: string): void {
     if (['', 'default', 'bridge', 'none', 'host'].includes(mode)) return;
     // Not 404: a 404 from create makes the docker CLI try to pull the image (docker-api.md §0.8).
@@ -478,7 +538,6 @@ export class ContainerCore implements ContainerService {
     })();
     try {
       let netns: string | undefined | 'host';
-      let ipcHostPid: number | undefined;
       if (networkMode === 'host') netns = 'host';
       else if (networkMode.startsWith('container:')) {
         const other = this.get(networkMode.slice('container:'.length));
@@ -494,16 +553,12 @@ export class ContainerCore implements ContainerService {
           );
         }
       }
-      const ipcMode = str(hc, 'IpcMode');
-      if (ipcMode.startsWith('container:')) {
-        const other = this.get(ipcMode.slice('container:'.length));
-        if (!other.state.Running) throw conflict(`cannot join IPC of a non running container: ${other.id}`);
-        ipcHostPid = other.state.Pid;
-      }
+      const ns = this.sharedNamespaces(hc);
 
       mkdirp(c.dir, 0o710);
       await this.o.snapshots.mount(c.id, c.rootfs);
       mounted = true;
+      if (str(hc, 'IpcMode') === 'shareable') ns.shm = { bind: await this.mountShm(c) };
       const hostname = str(cfg, 'Hostname') || c.id.slice(0, 12);
       const mounts: MountSpec[] = writeEtcFiles(c.dir, {
         hostname,
@@ -539,7 +594,7 @@ export class ContainerCore implements ContainerService {
         gid: user.gid,
         additionalGids: [...user.additionalGids, ...groupAdd.filter((g) => !user.additionalGids.includes(g))],
         terminal: tty,
-        hostname: networkMode === 'host' ? hostnameOfHost() : hostname,
+        hostname: networkMode === 'host' || ns.utsHost ? hostnameOfHost() : hostname,
         domainname: str(cfg, 'Domainname') || undefined,
         mounts,
         privileged: bool(hc, 'Privileged'),
@@ -552,7 +607,7 @@ export class ContainerCore implements ContainerService {
         shmSize: num(hc, 'ShmSize'),
         devices: devicesOf(hc),
         netns,
-        ipcHostPid,
+        ...ns,
         cgroupsPath: `${this.o.cgroupParent.replace(/\/+$/, '')}/${c.id}`,
         sysctls: strMap(hc, 'Sysctls') ?? {},
         maskedPaths: strList(hc, 'MaskedPaths') ?? undefined,
@@ -612,7 +667,7 @@ export class ContainerCore implements ContainerService {
     } catch (e) {
       this.live.delete(c.id);
       if (created) await this.o.runtime.delete(c.id, true).catch(() => {});
-      if (mounted) await this.o.snapshots.unmount(c.rootfs).catch(() => {});
+      if (mounted) await this.unmountTask(c).catch(() => {});
       this.specs.delete(c.id);
       const message = messageOf(e);
       const code = startFailureCode(message);
@@ -766,9 +821,7 @@ export class ContainerCore implements ContainerService {
       await this.o.runtime
         .delete(c.id, true)
         .catch((e) => log.warn(`cleaning up the task of ${c.id}: ${messageOf(e)}`));
-      await this.o.snapshots
-        .unmount(c.rootfs)
-        .catch((e) => log.warn(`unmounting ${c.rootfs}: ${messageOf(e)}`));
+      await this.unmountTask(c).catch((e) => log.warn(`unmounting ${c.rootfs}: ${messageOf(e)}`));
     })();
     this.teardowns.set(c.id, p);
     void p.then(() => {
@@ -1135,7 +1188,7 @@ export class ContainerCore implements ContainerService {
     this.save(c);
     try {
       await this.o.runtime.delete(c.id, true);
-      await this.o.snapshots.unmount(c.rootfs).catch(() => {});
+      await this.unmountTask(c).catch(() => {});
       await this.o.snapshots.remove(c.id);
       removeAll(c.dir);
     } catch (e) {
@@ -1170,7 +1223,7 @@ export class ContainerCore implements ContainerService {
       await this.teardowns.get(r.id);
       try {
         await this.o.runtime.delete(r.id, true);
-        await this.o.snapshots.unmount(r.rootfs);
+        await this.unmountTask(r);
         await this.o.snapshots.remove(r.id);
         await fs.promises.rm(r.dir, { recursive: true, force: true });
         if (!this.closed) this.records.finishRemoval(r.id);
@@ -1410,7 +1463,7 @@ export class ContainerCore implements ContainerService {
       await this.handleExit(c.id, live, { exitCode: code, oomKilled: false, finishedAt: new Date() });
       return;
     }
-    if (isMounted(c.rootfs)) await this.o.snapshots.unmount(c.rootfs).catch(() => {});
+    await this.unmountTask(c).catch(() => {});
     if (c.state.Status === 'exited' && c.extra.hasBeenStarted) {
       const policy = restartPolicyOf(c.hostConfig);
       const again = shouldRestartOnBoot(policy, {
@@ -1495,15 +1548,9 @@ function hostnameOfHost(): string {
   }
 }
 
-function isMounted(p: string): boolean {
-  try {
-    return fs
-      .readFileSync('/proc/self/mounts', 'utf8')
-      .split('\n')
-      .some((l) => l.split(' ')[1] === p);
-  } catch {
-    return false;
-  }
+/** Where a shareable container's /dev/shm is mounted on the host. */
+function shmPath(c: { dir: string }): string {
+  return path.join(c.dir, 'shm');
 }
 
 function labelMatch(labels: Record<string, string>, filter: string): boolean {

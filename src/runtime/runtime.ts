@@ -88,8 +88,15 @@ export interface SpecInput {
   devices: DeviceMapping[];
   /** Path of a network namespace to join; undefined = a new empty one (--network none). 'host' = host's. */
   netns?: string | 'host';
-  /** Join another container's namespaces (pid of its init) for --ipc/--pid container:X. */
-  ipcHostPid?: number;
+  /** --pid: undefined = a new PID namespace, 'host' = the host's, else a /proc/PID/ns/pid to join. */
+  pidns?: string | 'host';
+  /** --ipc: undefined = a new IPC namespace, 'host' = the host's, else a /proc/PID/ns/ipc to join. */
+  ipcns?: string | 'host';
+  /** --uts host: the host's UTS namespace (and name: `hostname` is not set). */
+  utsHost?: boolean;
+  /** /dev/shm: undefined = a private tmpfs of `shmSize`, 'none' = nothing (--ipc none),
+   *  else a host path to bind (--ipc host: /dev/shm; container:X: X's /dev/shm). */
+  shm?: 'none' | { bind: string };
   /** Cgroup path relative to the hierarchy root, e.g. `/berth/<id>`. */
   cgroupsPath: string;
   sysctls: Record<string, string>;

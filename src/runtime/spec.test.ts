@@ -168,20 +168,33 @@ test('seccomp unconfined drops only the seccomp filter', () => {
   assert.ok(s.linux.maskedPaths.length > 0);
 });
 
-test('network namespace: path when given, none for host; ipc joins a pid', () => {
-  const joined = view(buildSpec(input({ netns: '/run/netns/x', ipcHostPid: 42 }), V1)).linux.namespaces;
-  assert.deepEqual(
-    joined.find((n: Obj) => n.type === 'network'),
-    { type: 'network', path: '/run/netns/x' },
+test('namespaces: new by default, joined by path, left out for the host’s; /dev/shm follows ipc', () => {
+  const kinds = (spec: Obj) =>
+    spec.linux.namespaces.map((n: Obj) => (n.path ? `${n.type}=${n.path}` : n.type));
+  assert.deepEqual(kinds(view(buildSpec(input(), V1))), ['pid', 'ipc', 'uts', 'mount', 'network']);
+  const joined = view(
+    buildSpec(input({ netns: '/run/netns/x', ipcns: '/proc/42/ns/ipc', pidns: '/proc/42/ns/pid' }), V1),
   );
-  assert.deepEqual(
-    joined.find((n: Obj) => n.type === 'ipc'),
-    { type: 'ipc', path: '/proc/42/ns/ipc' },
-  );
-  const host = view(buildSpec(input({ netns: 'host' }), V1)).linux.namespaces;
-  assert.ok(!host.some((n: Obj) => n.type === 'network'));
+  assert.deepEqual(kinds(joined), [
+    'pid=/proc/42/ns/pid',
+    'ipc=/proc/42/ns/ipc',
+    'uts',
+    'mount',
+    'network=/run/netns/x',
+  ]);
+  const host = view(buildSpec(input({ netns: 'host', pidns: 'host', ipcns: 'host', utsHost: true }), V1));
+  assert.deepEqual(kinds(host), ['mount']);
+  assert.equal(host.hostname, undefined, 'runc refuses a hostname without its own UTS namespace');
+  assert.equal(view(buildSpec(input(), V1)).hostname, input().hostname);
   const v2 = view(buildSpec(input(), V2)).linux.namespaces;
   assert.ok(v2.some((n: Obj) => n.type === 'cgroup'));
+
+  const shm = (spec: Obj) => spec.mounts.filter((m: Obj) => m.destination === '/dev/shm');
+  assert.equal(shm(view(buildSpec(input(), V1)))[0].type, 'tmpfs');
+  assert.deepEqual(shm(view(buildSpec(input({ shm: 'none' }), V1))), []);
+  assert.deepEqual(shm(view(buildSpec(input({ shm: { bind: '/dev/shm' } }), V1))), [
+    { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate'] },
+  ]);
 });
 
 test('memory: swap defaults to twice the limit, -1 is unlimited, unsupported swap is dropped', () => {

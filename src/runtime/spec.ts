@@ -284,8 +284,27 @@ function rlimits(ulimits: Ulimit[], nofileHard: number) {
   return out;
 }
 
-function defaultMounts(shmSize: number, privileged: boolean): MountSpec[] {
-  const sysMode = privileged ? 'rw' : 'ro';
+/** /dev/shm as SpecInput.shm asks: a private tmpfs, nothing, or a bind of a shared one. */
+function shmMount(input: SpecInput): MountSpec[] {
+  if (input.shm === 'none') return [];
+  if (input.shm) {
+    return [
+      { destination: '/dev/shm', type: 'bind', source: input.shm.bind, options: ['rbind', 'rprivate'] },
+    ];
+  }
+  const size = input.shmSize > 0 ? input.shmSize : DEFAULT_SHM_SIZE;
+  return [
+    {
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      source: 'shm',
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${size}`],
+    },
+  ];
+}
+
+function defaultMounts(input: SpecInput): MountSpec[] {
+  const sysMode = input.privileged ? 'rw' : 'ro';
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     {
@@ -308,12 +327,7 @@ function defaultMounts(shmSize: number, privileged: boolean): MountSpec[] {
       options: ['nosuid', 'noexec', 'nodev', sysMode],
     },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    {
-      destination: '/dev/shm',
-      type: 'tmpfs',
-      source: 'shm',
-      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSize}`],
-    },
+    ...shmMount(input),
   ];
 }
 
@@ -321,7 +335,6 @@ const depth = (p: string) => path.posix.normalize(p).split('/').filter(Boolean).
 
 /** Defaults that a user mount does not replace, then user mounts parents-first (Docker sorts by depth). */
 function mounts(input: SpecInput): MountSpec[] {
-  const shm = input.shmSize > 0 ? input.shmSize : DEFAULT_SHM_SIZE;
   const user = [...input.mounts];
   if (input.initPath) {
     user.push({ destination: '/dev/init', type: 'bind', source: input.initPath, options: ['bind', 'ro'] });
@@ -334,7 +347,7 @@ function mounts(input: SpecInput): MountSpec[] {
     }
   }
   const taken = new Set(user.map((m) => path.posix.normalize(m.destination)));
-  const defaults = defaultMounts(shm, input.privileged).filter((m) => !taken.has(m.destination));
+  const defaults = defaultMounts(input).filter((m) => !taken.has(m.destination));
   const sorted = user
     .map((m, i) => ({ m, i }))
     .sort((a, b) => depth(a.m.destination) - depth(b.m.destination) || a.i - b.i)
@@ -343,11 +356,16 @@ function mounts(input: SpecInput): MountSpec[] {
 }
 
 function namespaces(input: SpecInput, layout: CgroupLayout) {
-  const ns: { type: string; path?: string }[] = [{ type: 'pid' }];
-  ns.push(input.ipcHostPid ? { type: 'ipc', path: `/proc/${input.ipcHostPid}/ns/ipc` } : { type: 'ipc' });
-  ns.push({ type: 'uts' }, { type: 'mount' });
-  if (input.netns !== 'host')
-    ns.push(input.netns ? { type: 'network', path: input.netns } : { type: 'network' });
+  const ns: { type: string; path?: string }[] = [];
+  // A namespace is new (no path), joined (a path), or the host's (left out).
+  const add = (type: string, choice: string | undefined) => {
+    if (choice !== 'host') ns.push(choice ? { type, path: choice } : { type });
+  };
+  add('pid', input.pidns);
+  add('ipc', input.ipcns);
+  add('uts', input.utsHost ? 'host' : undefined);
+  ns.push({ type: 'mount' });
+  add('network', input.netns);
   // Docker 20.10's default cgroupns: private on v2, host on v1.
   if (layout === 'v2') ns.push({ type: 'cgroup' });
   return ns;
@@ -468,10 +486,11 @@ export function buildSpec(input: SpecInput, host: HostFacts = hostFacts()): OciS
     ociVersion: '1.0.2-dev',
     process: proc,
     root: { path: input.rootfs, readonly: input.readonlyRootfs },
-    hostname: input.hostname,
     mounts: mounts(input),
     linux,
   };
-  if (input.domainname) spec.domainname = input.domainname;
+  // runc refuses a hostname without a UTS namespace of the container's own.
+  if (!input.utsHost) spec.hostname = input.hostname;
+  if (input.domainname && !input.utsHost) spec.domainname = input.domainname;
   return spec;
 }

@@ -1,16 +1,11 @@
 /**
- * Overlay mounts and the kernel's mount table. mount(2)/umount2(2) come from the native helpers
- * (util/syscalls.ts); without them, util-linux `mount`/`umount` do the same.
+ * Overlay mounts. mount(2) comes from the native helpers (util/syscalls.ts); without them,
+ * util-linux `mount` does the same. Unmounting and the mount table are util/mounts.ts.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { internal } from '../util/errors.js';
-import { runTool, ToolError } from '../util/exec.js';
-import { unescapeMountField } from '../util/fsutil.js';
-import { logger } from '../util/log.js';
+import { runTool } from '../util/exec.js';
 import * as sys from '../util/syscalls.js';
-
-const log = logger('snapshots');
 
 /**
  * Mounts an overlay. `options` may name directories relative to `cwd`: the kernel resolves
@@ -58,39 +53,4 @@ export function absoluteOverlayOptions(options: string, cwd: string): string | u
       return `${opt.slice(0, eq)}=${dirs.join(':')}`;
     })
     .join(',');
-}
-
-/** The mount points in this process's mount namespace. */
-export function mountPoints(): Set<string> {
-  const out = new Set<string>();
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const field = line.split(' ')[4];
-    if (field) out.add(unescapeMountField(field));
-  }
-  return out;
-}
-
-/** Unmounts `target`; fine if it is not mounted; a busy mount is detached lazily. */
-export async function unmount(target: string): Promise<void> {
-  let real: string;
-  try {
-    real = fs.realpathSync(target);
-  } catch {
-    return;
-  }
-  if (!mountPoints().has(real)) return;
-  const umount = sys.available()
-    ? (p: string, lazy: boolean) => sys.umount2(p, lazy ? sys.MNT_DETACH : 0)
-    : async (p: string, lazy: boolean) => {
-        await runTool('umount', lazy ? ['-l', p] : [p]);
-      };
-  try {
-    await umount(real, false);
-  } catch (e) {
-    if (!(e instanceof ToolError) && !(e instanceof sys.SyscallError)) throw e;
-    if (!mountPoints().has(real)) return;
-    const why = e instanceof ToolError ? e.stderr.trim() : e.message;
-    log.warn(`unmounting ${real} failed (${why}); detaching lazily`);
-    await umount(real, true);
-  }
 }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import zlib from 'node:zlib';
 import { openStore } from '../store/store.js';
 import { EngineError } from '../util/errors.js';
-import { mountPoints, unmount } from './mount.js';
+import { mountPoints, unmount } from '../util/mounts.js';
 import { chainIdOf, openSnapshotStore, type SnapshotStore } from './snapshots.js';
 import { collect, makeTar, sha256, streamOf } from './test-helpers.js';
 

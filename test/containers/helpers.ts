@@ -58,9 +58,15 @@ export interface Inspected {
     Error: string;
     FinishedAt: string;
   };
-  Config: { Labels: Record<string, string>; Cmd: string[] | null; Entrypoint: string[] | null };
+  Config: {
+    Labels: Record<string, string>;
+    Cmd: string[] | null;
+    Entrypoint: string[] | null;
+    Hostname: string;
+  };
   HostConfig: {
     NetworkMode: string;
+    IpcMode: string;
     LogConfig: { Type: string; Config?: Record<string, string> };
     ShmSize: number;
     Memory: number;
