@@ -7,6 +7,11 @@
  * a symlink copies the link. Archives are written by GNU tar run on the resolved host path
  * (it never follows symlinks it meets); uploads go through the snapshots part's extractor,
  * which refuses entries that climb out or pass through a symlink.
+ *
+ * Resolving and then using a path is only safe while nothing changes the tree in between: the
+ * API routes freeze a running container for the copy (ContainerService.withRootfs `freeze`),
+ * so its processes cannot swap a directory for a symlink meanwhile (CVE-2018-15664). A writer
+ * outside the container (a bind mount shared with another one) is not stopped by that.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -72,9 +72,14 @@ export interface ContainerService {
   requireRunning(idOrName: string): Container;
   /**
    * Runs fn with the container's root filesystem mounted (its running mount, or a temporary
-   * one for a stopped container), for cp, export, diff and commit.
+   * one for a stopped container), for cp, export, diff and commit. `freeze` (cp) freezes a
+   * running container meanwhile, so its processes cannot race the path resolution.
    */
-  withRootfs<T>(idOrName: string, fn: (rootfs: string, c: Container) => Promise<T>): Promise<T>;
+  withRootfs<T>(
+    idOrName: string,
+    fn: (rootfs: string, c: Container) => Promise<T>,
+    opts?: { freeze?: boolean },
+  ): Promise<T>;
   /** The OCI spec the running task was started with (exec inherits its process settings). */
   runningSpec(id: string): OciSpec;
   pause(idOrName: string): Promise<void>;

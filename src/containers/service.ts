@@ -1379,14 +1379,35 @@ export class ContainerCore implements ContainerService {
 
   // ================================================================ cp/export/commit support
 
-  async withRootfs<T>(idOrName: string, fn: (rootfs: string, c: Container) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` on the container's root filesystem, mounting it for the call when no task runs.
+   * With `freeze`, a running container is frozen (runc pause, not recorded as a user pause)
+   * while `fn` runs, as Podman's cp does: the container's processes cannot then swap a path
+   * component for a symlink between our resolving a path and using it (CVE-2018-15664).
+   */
+  async withRootfs<T>(
+    idOrName: string,
+    fn: (rootfs: string, c: Container) => Promise<T>,
+    opts: { freeze?: boolean } = {},
+  ): Promise<T> {
     const c = this.get(idOrName);
-    if (this.live.has(c.id) && (c.state.Running || c.state.Paused)) return fn(c.rootfs, c);
+    const up = () => this.live.has(c.id) && (c.state.Running || c.state.Paused);
+    if (up() && !opts.freeze) return fn(c.rootfs, c);
     return this.withLock(c.id, async () => {
       // An exited task's unmount must not land on the mount made here.
       await this.teardowns.get(c.id);
-      // Running again by the time the lock was taken: its mount is there.
-      if (this.live.has(c.id) && (c.state.Running || c.state.Paused)) return fn(c.rootfs, c);
+      // Running (again) by the time the lock was taken: its mount is there.
+      if (up()) {
+        if (!opts.freeze || c.state.Paused) return fn(c.rootfs, c);
+        await this.o.runtime.pause(c.id);
+        try {
+          return await fn(c.rootfs, c);
+        } finally {
+          await this.o.runtime
+            .resume(c.id)
+            .catch((e) => log.error(`thawing ${c.id} after a copy failed: ${messageOf(e)}`));
+        }
+      }
       const target = path.join(c.dir, 'rootfs');
       await this.o.snapshots.mount(c.id, target);
       try {

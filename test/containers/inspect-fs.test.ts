@@ -6,7 +6,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 import { docker, type RawResponse, request } from '../harness.js';
-import { ok, runDetached, useBusyboxDaemon } from './helpers.js';
+import { ok, runDetached, until, useBusyboxDaemon } from './helpers.js';
 
 let work: string;
 const d = useBusyboxDaemon((daemon) => {
@@ -88,6 +88,36 @@ test('a symlink to / inside the container resolves to the container’s root, ne
   ok(d, ['cp', path.join(work, 'src/a.txt'), 'fs:/tmp/root/etc/through-link']);
   assert.equal(ok(d, ['exec', 'fs', 'cat', '/etc/through-link']), 'A');
   assert.equal(fs.existsSync('/etc/through-link'), false);
+});
+
+/** The container's freezer state: FROZEN or THAWED (cgroup v1 freezer or v2 cgroup.freeze). */
+function freezerState(id: string): string {
+  const v1 = `/sys/fs/cgroup/freezer${d.cgroupParent}/${id}/freezer.state`;
+  if (fs.existsSync(v1)) return fs.readFileSync(v1, 'utf8').trim();
+  const v2 = fs.readFileSync(`/sys/fs/cgroup${d.cgroupParent}/${id}/cgroup.freeze`, 'utf8').trim();
+  return v2 === '1' ? 'FROZEN' : 'THAWED';
+}
+
+test('cp freezes a running container while it reads its files, and thaws it after', async () => {
+  ok(d, ['exec', 'fs', 'dd', 'if=/dev/zero', 'of=/tmp/big', 'bs=1M', 'count=32']);
+  const id = ok(d, ['inspect', '-f', '{{.Id}}', 'fs']);
+  assert.equal(freezerState(id), 'THAWED');
+  // Read the archive slowly: the daemon stays inside the copy until the client drains it.
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    http
+      .get({ socketPath: d.socket, path: '/containers/fs/archive?path=/tmp/big' }, resolve)
+      .on('error', reject);
+  });
+  assert.equal(res.statusCode, 200);
+  assert.equal(freezerState(id), 'FROZEN', 'frozen during the copy');
+  let bytes = 0;
+  for await (const chunk of res) bytes += (chunk as Buffer).length;
+  assert.ok(bytes > 32 * 1024 * 1024, `the whole file came (${bytes} bytes)`);
+  await until('the container to be thawed', () => freezerState(id) === 'THAWED');
+  const state = JSON.parse(ok(d, ['inspect', '-f', '{{json .State}}', 'fs']));
+  assert.equal(state.Status, 'running', 'a copy is not a user pause');
+  assert.equal(state.Paused, false);
+  ok(d, ['exec', 'fs', 'rm', '/tmp/big']);
 });
 
 /** PUT a raw tar to the archive endpoint. */

@@ -194,23 +194,29 @@ export function containerInspectRoutes(router: Router, deps: ContainerInspectDep
 
   // ---------------------------------------------------------------- archive (cp), export
 
+  /** cp resolves paths in a running container's root: its processes are frozen meanwhile. */
+  const FROZEN = { freeze: true };
+
   router.add('HEAD', '/containers/:id/archive', async (req, res) => {
     const name = req.params[0]!;
     const p = archivePathParam(req);
-    const stat = await containers.withRootfs(name, async (root) => statContainerPath(root, p, name));
+    const stat = await containers.withRootfs(name, async (root) => statContainerPath(root, p, name), FROZEN);
     res.stream(200, 'application/json', { 'X-Docker-Container-Path-Stat': encodePathStat(stat) }).end();
   });
 
   router.add('GET', '/containers/:id/archive', async (req, res) => {
     const name = req.params[0]!;
     const p = archivePathParam(req);
-    await containers.withRootfs(name, (root) =>
-      archiveContainerPath(root, p, name, async (stat, tar) => {
-        const out = res.stream(200, 'application/x-tar', {
-          'X-Docker-Container-Path-Stat': encodePathStat(stat),
-        });
-        await pipeline(tar, out);
-      }),
+    await containers.withRootfs(
+      name,
+      (root) =>
+        archiveContainerPath(root, p, name, async (stat, tar) => {
+          const out = res.stream(200, 'application/x-tar', {
+            'X-Docker-Container-Path-Stat': encodePathStat(stat),
+          });
+          await pipeline(tar, out);
+        }),
+      FROZEN,
     );
     publish(name, 'archive-path');
   });
@@ -219,11 +225,14 @@ export function containerInspectRoutes(router: Router, deps: ContainerInspectDep
     const name = req.params[0]!;
     const p = archivePathParam(req);
     const noOverwriteDirNonDir = req.query.bool('noOverwriteDirNonDir');
-    await containers.withRootfs(name, (root, c) =>
-      extractToContainerPath(root, p, name, req.stream, {
-        noOverwriteDirNonDir,
-        readonlyRootfs: c.hostConfig.ReadonlyRootfs === true,
-      }),
+    await containers.withRootfs(
+      name,
+      (root, c) =>
+        extractToContainerPath(root, p, name, req.stream, {
+          noOverwriteDirNonDir,
+          readonlyRootfs: c.hostConfig.ReadonlyRootfs === true,
+        }),
+      FROZEN,
     );
     publish(name, 'extract-to-dir');
     res.empty(200);
