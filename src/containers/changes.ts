@@ -4,7 +4,7 @@
  * /dev, /proc, /sys, /.dockerenv) in an "init" layer under the container's, so they never
  * show up; runc creates missing ones in our writable layer, so they are left out here.
  */
-import type { Change } from '../snapshots/snapshots.js';
+import type { Change, DiffEntry } from '../snapshots/snapshots.js';
 
 const ENGINE_PATHS = new Set([
   '/etc/hostname',
@@ -31,4 +31,13 @@ export function userChanges(changes: readonly Change[]): Change[] {
     // A directory modified only because a mount point was created in it.
     return kept.some((o) => o !== c && o.Path.startsWith(`${c.Path}/`));
   });
+}
+
+/**
+ * A mount point runc created in the writable layer (an empty file or directory at one of the
+ * engine's paths): left out of a commit, as dockerd's init layer keeps them out of its images.
+ */
+export function isEngineMountPoint(e: DiffEntry): boolean {
+  if (!ENGINE_PATHS.has(`/${e.name}`)) return false;
+  return e.type === 'directory' || (e.type === 'file' && (e.size ?? 0) === 0);
 }

@@ -5,9 +5,11 @@
  * and the `-c` changes applied by the images part. With `pause` (the default) a running
  * container is frozen while the diff is read, so the layer is a consistent cut.
  */
+
 import type { ContainerConfigJson, ImageService } from '../images/images.js';
 import type { SnapshotStore } from '../snapshots/snapshots.js';
 import { badRequest, conflict } from '../util/errors.js';
+import { isEngineMountPoint } from './changes.js';
 import type { ContainerService } from './containers.js';
 import { containerEventAttributes, type EventPublisher } from './exec-sessions.js';
 
@@ -103,7 +105,7 @@ export async function commitContainer(deps: CommitDeps, req: CommitRequest): Pro
   try {
     imageId = await deps.images.createImageFromLayer({
       parentImageId: c.imageId || undefined,
-      layerTar: deps.snapshots.diffTar(c.id),
+      layerTar: deps.snapshots.diffTar(c.id, isEngineMountPoint),
       config,
       containerConfig,
       containerId: c.id,

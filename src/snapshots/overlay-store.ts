@@ -319,8 +319,9 @@ export function openSnapshotStore(root: string, store: Store): SnapshotStore {
         chainDirs(row.chain_id).map((d) => path.join(base, d)),
       );
     },
-    diffTar(key) {
-      return Readable.from(tarStream(diffEntries(upperOf(key))));
+    diffTar(key, skip) {
+      const entries = diffEntries(upperOf(key));
+      return Readable.from(tarStream(skip ? filtered(entries, skip) : entries));
     },
     writableSize: (key) => diskUsage(upperOf(key)),
     async remove(key) {
@@ -334,4 +335,8 @@ export function openSnapshotStore(root: string, store: Store): SnapshotStore {
       await fs.promises.rm(path.join(rwBase, key), { recursive: true, force: true });
     },
   };
+}
+
+async function* filtered<T>(entries: AsyncIterable<T>, skip: (e: T) => boolean): AsyncGenerator<T> {
+  for await (const e of entries) if (!skip(e)) yield e;
 }

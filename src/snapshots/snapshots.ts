@@ -70,11 +70,23 @@ export interface SnapshotStore {
   upperDir(key: string): string;
   /** Async: opaque directories are read with getfattr, one call for the whole upper dir. */
   changes(key: string): Promise<Change[]>;
-  /** The writable layer's changes as a layer tar (whiteouts for deletions), for commit. */
-  diffTar(key: string): Readable;
+  /**
+   * The writable layer's changes as a layer tar (whiteouts for deletions), for commit; entries
+   * for which `skip` answers true are left out (their paths have no leading slash).
+   */
+  diffTar(key: string, skip?: (entry: DiffEntry) => boolean): Readable;
   /** Bytes used by the writable layer. */
   writableSize(key: string): number;
   remove(key: string): Promise<void>;
+}
+
+/** What `diffTar`'s filter sees of an entry. */
+export interface DiffEntry {
+  /** Relative to the root, no leading slash: `etc/hostname`. */
+  name: string;
+  type: string;
+  /** Bytes, for regular files. */
+  size?: number;
 }
 
 export { chainIdOf, openSnapshotStore } from './overlay-store.js';

@@ -171,6 +171,18 @@ test('commit makes a new image from the writable layer, with -c changes', () => 
   assert.equal(img.Author, 'Jane <j@x>');
   assert.equal(img.Comment, 'a message');
   assert.deepEqual(img.Config.Cmd, ['cat', '/hello']);
+  // The new layer holds the container's change, not the mount points runc made for /etc files.
+  const saved = path.join(work, 'committed');
+  fs.mkdirSync(saved);
+  ok(d, ['save', '-o', `${saved}.tar`, 'committed:v1']);
+  execFileSync('tar', ['-xf', `${saved}.tar`, '-C', saved]);
+  const layers: string[] = JSON.parse(fs.readFileSync(path.join(saved, 'manifest.json'), 'utf8'))[0].Layers;
+  const entries = execFileSync('tar', ['-tf', path.join(saved, layers.at(-1) ?? '')], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
+  assert.ok(entries.includes('hello'), entries.join(' '));
+  for (const f of ['etc/hostname', 'etc/hosts', 'etc/resolv.conf'])
+    assert.ok(!entries.includes(f), `${f} in ${entries}`);
   // The container was paused for the commit and runs again.
   assert.equal(JSON.parse(ok(d, ['inspect', 'fs']))[0].State.Status, 'running');
   ok(d, ['commit', '--pause=false', '-c', 'ENTRYPOINT ["echo","hi"]', 'fs', 'committed:v2']);
