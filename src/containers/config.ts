@@ -8,6 +8,7 @@ import os from 'node:os';
 import type { DeviceMapping, DeviceThrottle, Resources, Ulimit } from '../runtime/runtime.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/runtime.js';
 import { badRequest } from '../util/errors.js';
+import { mergeHealthcheck } from './health.js';
 
 export type Doc = Record<string, unknown>;
 
@@ -157,8 +158,8 @@ export function mergeImageConfig(config: Doc, image: ImageConfig): Doc {
   }
   const vols = { ...(image.Volumes ?? {}), ...((config.Volumes as Doc | undefined | null) ?? {}) };
   out.Volumes = Object.keys(vols).length > 0 ? vols : null;
-  if (config.Healthcheck === undefined && image.Healthcheck !== undefined)
-    out.Healthcheck = image.Healthcheck;
+  const health = mergeHealthcheck(config, (image.Healthcheck as Doc | null | undefined) ?? undefined);
+  if (health) out.Healthcheck = health;
   return out;
 }
 

@@ -13,6 +13,7 @@
  * `recover()` at start-up reconciles rows with what conmon/runc report (live restore).
  */
 import type { OciSpec } from '../runtime/runtime.js';
+import type { HealthState } from './health.js';
 
 export type ContainerStatus =
   | 'created'
@@ -36,6 +37,8 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Only for a container with a health check (Docker leaves it out otherwise). */
+  Health?: HealthState;
 }
 
 /** A container as the other parts see it (the full Docker Config/HostConfig are kept as JSON). */

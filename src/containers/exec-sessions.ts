@@ -8,13 +8,14 @@
  * (ExitCode recorded before the connection closes, so the CLI's `GET /exec/{id}/json` sees it;
  * `exec_die`) → the record is dropped a while after it ended or when its container goes.
  */
-import type { Readable, Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import type { OciSpec, Runtime } from '../runtime/runtime.js';
 import { resolveUser } from '../runtime/runtime.js';
 import { badRequest, conflict, EngineError, messageOf, notFound } from '../util/errors.js';
 import { newId } from '../util/ids.js';
 import { logger } from '../util/log.js';
 import type { Container, ContainerService } from './containers.js';
+import { goDuration } from './health.js';
 
 const log = logger('exec');
 
@@ -393,6 +394,58 @@ export class ExecSessions {
     if (r.resize) r.resize(rows, cols);
     else if (r.exitCode === null) r.pendingSize = [rows, cols];
     else throw new EngineError(409, `Exec ${id} is not running`);
+  }
+
+  /**
+   * Runs a health probe as dockerd does: an exec in the container with the exec events, its
+   * stdout and stderr together (the first `maxOutput` bytes kept). A probe still running after
+   * `timeoutMs` is killed and reported as exit -1 with dockerd's message.
+   */
+  async probe(
+    containerId: string,
+    cmd: string[],
+    timeoutMs: number,
+    maxOutput: number,
+  ): Promise<{ exitCode: number; output: string }> {
+    const id = this.create(containerId, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    let pending: Buffer = Buffer.alloc(0);
+    // The attached output is multiplexed: an 8-byte header (stream, size) before each frame.
+    const output = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        while (pending.length >= 8 && pending.length >= 8 + pending.readUInt32BE(4)) {
+          const size = pending.readUInt32BE(4);
+          if (keptBytes < maxOutput) {
+            const data = pending.subarray(8, 8 + Math.min(size, maxOutput - keptBytes));
+            kept.push(data);
+            keptBytes += data.length;
+          }
+          pending = pending.subarray(8 + size);
+        }
+        done();
+      },
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      const pid = this.records.get(id)?.pid ?? 0;
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // It ended meanwhile.
+        }
+      }
+    }, timeoutMs);
+    try {
+      await this.start(id, { input: Readable.from([]), output, end: () => {} });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (timedOut) return { exitCode: -1, output: `Health check exceeded timeout (${goDuration(timeoutMs)})` };
+    return { exitCode: this.records.get(id)?.exitCode ?? -1, output: Buffer.concat(kept).toString('utf8') };
   }
 
   /** Forgets the exec records of a removed container. */

@@ -59,10 +59,17 @@ import {
 } from './config.js';
 import type { Container, ContainerService, ContainerState } from './containers.js';
 import { writeEtcFiles } from './etc-files.js';
+import {
+  HealthMonitor,
+  healthConfigOf,
+  MAX_OUTPUT,
+  type ProbeResult,
+  validateHealthcheck,
+} from './health.js';
 import { generateName, normalizeName } from './names.js';
 import { Records, type Removal, type Record as Row } from './records.js';
 import { Backoff, shouldRestart, shouldRestartOnBoot } from './restart-policy.js';
-import { inspectView, type ListOptions, listView, matchesFilters } from './view.js';
+import { inspectView, type ListOptions, listView, matchesFilters, validateListFilters } from './view.js';
 
 const log = logger('containers');
 
@@ -82,6 +89,8 @@ export interface ImageLookup {
 export interface ExecRegistry {
   idsOf(containerId: string): string[];
   forgetContainer(containerId: string): void;
+  /** A health probe run as an exec (see ExecSessions.probe). */
+  probe(containerId: string, cmd: string[], timeoutMs: number, maxOutput: number): Promise<ProbeResult>;
 }
 
 export interface ContainerServiceOptions {
@@ -213,6 +222,7 @@ export class ContainerCore implements ContainerService {
   /** Removed containers whose files are being cleaned up in the background. */
   private readonly reaping = new Set<Promise<void>>();
   private execs: ExecRegistry | undefined;
+  private readonly health = new Map<string, HealthMonitor>();
   private bridgeWarned = false;
   private closed = false;
 
@@ -297,6 +307,7 @@ export class ContainerCore implements ContainerService {
       a.created < b.created ? 1 : a.created > b.created ? -1 : 0,
     );
     const out: Row[] = [];
+    validateListFilters(opts.filters);
     const filtered = all.filter((c) => matchesFilters(c, opts.filters, (x) => this.find(x)));
     for (const c of filtered) {
       const showAll = opts.all || opts.limit > 0 || opts.filters.has('status') || opts.filters.has('exited');
@@ -339,6 +350,7 @@ export class ContainerCore implements ContainerService {
     const hcIn = parsed.hostConfig;
     validateHostConfig(hcIn);
     validateNamespaceModes(parsed.config, hcIn);
+    validateHealthcheck(parsed.config);
     this.checkNetworkMode(str(hcIn, 'NetworkMode'));
     const imageRef = str(parsed.config, 'Image');
     const image = this.o.images.resolve(imageRef);
@@ -461,6 +473,44 @@ export class ContainerCore implements ContainerService {
     }
     if (str(hc, 'UTSMode') === 'host') out.utsHost = true;
     return out;
+  }
+
+  // ================================================================ health checks
+
+  /** A (re)started task begins `starting` again; a container without a check has no Health. */
+  private resetHealth(c: Row): void {
+    if (healthConfigOf(c.config))
+      c.state = { ...c.state, Health: { Status: 'starting', FailingStreak: 0, Log: [] } };
+    else delete c.state.Health;
+  }
+
+  private startHealth(c: Row): void {
+    const cfg = healthConfigOf(c.config);
+    if (!cfg || this.health.has(c.id) || this.closed) return;
+    if (!c.state.Health) this.resetHealth(c);
+    const execs = this.execs;
+    const monitor = new HealthMonitor(cfg, Date.parse(c.state.StartedAt) || Date.now(), c.state.Health!, {
+      probe: (args, timeoutMs) =>
+        execs
+          ? execs.probe(c.id, args, timeoutMs, MAX_OUTPUT)
+          : Promise.reject(new Error('exec is not ready')),
+      update: (health, changed) => {
+        const cur = this.byId.get(c.id);
+        if (!cur?.state.Running) return;
+        const streakChanged = cur.state.Health?.FailingStreak !== health.FailingStreak;
+        cur.state = { ...cur.state, Health: health };
+        // Written when it means something (status or streak); the log rides along.
+        if (changed || streakChanged) this.trySave(cur);
+        if (changed) this.publish(cur, `health_status: ${health.Status}`);
+      },
+    });
+    this.health.set(c.id, monitor);
+    monitor.start();
+  }
+
+  private stopHealth(id: string): void {
+    this.health.get(id)?.stop();
+    this.health.delete(id);
   }
 
   /** A shareable container's /dev/shm: a tmpfs on the host that joiners bind too (as Docker). */
@@ -661,9 +711,11 @@ export class ContainerCore implements ContainerService {
       };
       c.extra.hasBeenStarted = true;
       live.startedMs = Date.now();
+      this.resetHealth(c);
       this.save(c);
       this.publish(c, 'start');
       this.watchExit(c.id, live);
+      this.startHealth(c);
     } catch (e) {
       this.live.delete(c.id);
       if (created) await this.o.runtime.delete(c.id, true).catch(() => {});
@@ -759,6 +811,7 @@ export class ContainerCore implements ContainerService {
   private async handleExit(id: string, live: Live, exit: ExitStatus): Promise<void> {
     if (live.exitSeen || this.closed) return;
     live.exitSeen = true;
+    this.stopHealth(id);
     const c = this.byId.get(id);
     if (!c) {
       live.markHandled();
@@ -797,13 +850,9 @@ export class ContainerCore implements ContainerService {
       FinishedAt: finishedAt,
     };
     if (restart) c.restartCount++;
-    try {
-      this.save(c);
-    } catch (e) {
-      // A full disk must not cost the waiters their answer or the daemon its life: the state is
-      // right in memory, and the next start of berthd finds the task gone and marks it exited.
-      log.error(`recording the exit of ${id} failed: ${messageOf(e)}`);
-    }
+    // A full disk must not cost the waiters their answer or the daemon its life: the state is
+    // right in memory, and the next start of berthd finds the task gone and marks it exited.
+    this.trySave(c);
     live.markHandled();
     this.notifyExit(id, exit.exitCode, restart);
     if (restart) this.scheduleRestart(c, ranMs);
@@ -1111,6 +1160,7 @@ export class ContainerCore implements ContainerService {
       if (c.state.Status === 'paused') throw conflict(`Container ${c.id} is already paused`);
       if (c.state.Status !== 'running') throw conflict(`Container ${c.id} is not running`);
       await this.o.runtime.pause(c.id);
+      this.stopHealth(c.id);
       c.state = { ...c.state, Status: 'paused', Paused: true };
       this.save(c);
       this.publish(c, 'pause');
@@ -1126,6 +1176,7 @@ export class ContainerCore implements ContainerService {
       c.state = { ...c.state, Status: 'running', Paused: false };
       this.save(c);
       this.publish(c, 'unpause');
+      this.startHealth(c);
     });
   }
 
@@ -1204,6 +1255,7 @@ export class ContainerCore implements ContainerService {
 
   /** Drops a removed container from memory and tells its waiters and event listeners. */
   private forget(c: Row): void {
+    this.stopHealth(c.id);
     this.byId.delete(c.id);
     this.live.delete(c.id);
     this.specs.delete(c.id);
@@ -1467,6 +1519,7 @@ export class ContainerCore implements ContainerService {
       this.save(c);
       this.live.set(c.id, live);
       this.watchExit(c.id, live);
+      if (r.state === 'running') this.startHealth(c);
       return;
     }
     const wasUp = c.state.Running || c.state.Paused || c.state.Status === 'restarting';
@@ -1530,6 +1583,15 @@ export class ContainerCore implements ContainerService {
   private save(c: Row): void {
     if (this.closed) return;
     this.records.save(c);
+  }
+
+  /** save() for background updates, where a failure (a full disk) is only logged. */
+  private trySave(c: Row): void {
+    try {
+      this.save(c);
+    } catch (e) {
+      log.error(`recording the state of ${c.id} failed: ${messageOf(e)}`);
+    }
   }
 
   private publish(c: Row, action: string, extra: Record<string, string> = {}): void {

@@ -33,6 +33,8 @@ export function statusString(c: Row, now = Date.now()): string {
   if (s.Running || s.Status === 'paused' || s.Status === 'restarting') {
     if (s.Paused) return `Up ${since(s.StartedAt)} (Paused)`;
     if (s.Restarting) return `Restarting (${s.ExitCode}) ${since(s.FinishedAt)} ago`;
+    const health = s.Health?.Status;
+    if (health) return `Up ${since(s.StartedAt)} (${health === 'starting' ? 'health: starting' : health})`;
     return `Up ${since(s.StartedAt)}`;
   }
   if (s.Status === 'removing') return 'Removal In Progress';
@@ -217,10 +219,22 @@ function imageMatches(c: Row, v: string): boolean {
   return /^[0-9a-f]{4,64}$/.test(want) && id.startsWith(want);
 }
 
-/** Docker's `/containers/json` filters; unknown names and bad values are 400s. */
-export function matchesFilters(c: Row, filters: Filters, find: (ref: string) => Row | undefined): boolean {
+/** Unknown filter names and bad values are 400s, whether or not any container is listed. */
+export function validateListFilters(filters: Filters): void {
   for (const key of filters.keys())
     if (!LIST_FILTERS.includes(key)) throw badRequest(`invalid filter '${key}'`);
+  for (const s of filters.get('status') ?? []) {
+    if (!STATUSES.includes(s)) throw badRequest(`Invalid filter 'status=${s}'`);
+  }
+  for (const v of filters.get('health') ?? []) {
+    if (!['starting', 'healthy', 'unhealthy', 'none'].includes(v)) {
+      throw badRequest(`Unrecognised filter value for health: ${v}`);
+    }
+  }
+}
+
+/** Docker's `/containers/json` filters (checked with validateListFilters first). */
+export function matchesFilters(c: Row, filters: Filters, find: (ref: string) => Row | undefined): boolean {
   const any = (key: string, pred: (v: string) => boolean) => {
     const vs = filters.get(key);
     return !vs || vs.length === 0 || vs.some(pred);
@@ -242,9 +256,6 @@ export function matchesFilters(c: Row, filters: Filters, find: (ref: string) => 
     const i = f.indexOf('=');
     if (i < 0 ? !(f in labels) : labels[f.slice(0, i)] !== f.slice(i + 1)) return false;
   }
-  for (const s of filters.get('status') ?? []) {
-    if (!STATUSES.includes(s)) throw badRequest(`Invalid filter 'status=${s}'`);
-  }
   if (!any('status', (v) => v === c.state.Status)) return false;
   const exited = filters.get('exited') ?? [];
   if (exited.length > 0) {
@@ -260,7 +271,7 @@ export function matchesFilters(c: Row, filters: Filters, find: (ref: string) => 
       if (key === 'since' && !(c.created > ref.created)) return false;
     }
   }
-  if (!any('health', (v) => v === 'none')) return false;
+  if (!any('health', (v) => v === (c.state.Health?.Status ?? 'none'))) return false;
   if (!any('network', (v) => networkName(str(c.hostConfig, 'NetworkMode')) === v)) return false;
   if ((filters.get('volume') ?? []).length > 0) return false;
   if (!any('is-task', (v) => v === 'false')) return false;

@@ -33,6 +33,31 @@ test('change instructions in their Dockerfile forms', () => {
   });
 });
 
+test('HEALTHCHECK with its flags, in both forms, and NONE', () => {
+  assert.deepEqual(
+    applyChanges({}, ['HEALTHCHECK --interval=1m30s --timeout=3s --retries=2 CMD curl -f x']).Healthcheck,
+    {
+      Interval: 90e9,
+      Timeout: 3e9,
+      Retries: 2,
+      Test: ['CMD-SHELL', 'curl -f x'],
+    },
+  );
+  assert.deepEqual(applyChanges({}, ['HEALTHCHECK --start-period=500ms CMD ["true"]']).Healthcheck, {
+    StartPeriod: 5e8,
+    Test: ['CMD', 'true'],
+  });
+  assert.deepEqual(applyChanges({}, ['HEALTHCHECK NONE']).Healthcheck, { Test: ['NONE'] });
+  assert.throws(() => applyChanges({}, ['HEALTHCHECK --every=1s CMD true']), {
+    status: 400,
+    message: 'Unknown flag: every',
+  });
+  assert.throws(() => applyChanges({}, ['HEALTHCHECK --interval=soon CMD true']), {
+    status: 400,
+    message: 'invalid duration for --interval: "soon"',
+  });
+});
+
 test('bad changes name the instruction', () => {
   const cases: [string, string][] = [
     ['RUN echo', 'run is not a valid change command'],

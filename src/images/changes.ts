@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { badRequest } from '../util/errors.js';
+import { parseGoDuration } from '../util/units.js';
 import type { ContainerConfigJson } from './config.js';
 
 const VALID = new Set([
@@ -176,18 +177,53 @@ export function applyChanges(base: ContainerConfigJson, changes: readonly string
           break;
         }
         case 'healthcheck': {
-          const words = splitWords(rest);
-          const kind = words[0]!.toUpperCase();
+          const { options, body } = healthcheckFlags(rest);
+          const words = splitWords(body);
+          const kind = (words[0] ?? '').toUpperCase();
           if (kind === 'NONE') c.Healthcheck = { Test: ['NONE'] };
           else if (kind === 'CMD') {
-            const after = rest.replace(/^\S+\s*/, '');
+            const after = body.replace(/^\S+\s*/, '');
             const exec = parseJsonArray(after);
-            c.Healthcheck = { Test: exec ? ['CMD', ...exec] : ['CMD-SHELL', after] };
-          } else throw badRequest(`Unknown type "${words[0]}" in HEALTHCHECK (try CMD)`);
+            c.Healthcheck = { ...options, Test: exec ? ['CMD', ...exec] : ['CMD-SHELL', after] };
+          } else throw badRequest(`Unknown type "${words[0] ?? ''}" in HEALTHCHECK (try CMD)`);
           break;
         }
       }
     }
   }
   return c;
+}
+
+const HEALTHCHECK_DURATIONS: Record<string, string> = {
+  interval: 'Interval',
+  timeout: 'Timeout',
+  'start-period': 'StartPeriod',
+  'start-interval': 'StartInterval',
+};
+
+/** HEALTHCHECK's leading `--interval=30s`-style flags, as Healthcheck fields (durations in ns). */
+function healthcheckFlags(rest: string): { options: Record<string, number>; body: string } {
+  const options: Record<string, number> = {};
+  let body = rest.trim();
+  for (let m = /^--([a-z-]+)=(\S*)\s*/.exec(body); m; m = /^--([a-z-]+)=(\S*)\s*/.exec(body)) {
+    const [all, flag = '', value = ''] = m;
+    body = body.slice(all.length);
+    if (flag === 'retries') {
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || n < 1) throw badRequest(`--retries must be at least 1 (not ${value})`);
+      options.Retries = n;
+      continue;
+    }
+    const field = HEALTHCHECK_DURATIONS[flag];
+    if (!field) throw badRequest(`Unknown flag: ${flag}`);
+    let ms: number;
+    try {
+      ms = parseGoDuration(value);
+    } catch {
+      throw badRequest(`invalid duration for --${flag}: "${value}"`);
+    }
+    if (ms < 1) throw badRequest(`${field} "--${flag}" cannot be less than 1ms`);
+    options[field] = Math.round(ms * 1e6);
+  }
+  return { options, body };
 }
