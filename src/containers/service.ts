@@ -1561,6 +1561,7 @@ export class ContainerCore implements ContainerService {
     this.closed = true;
     for (const t of this.restartTimers.values()) clearTimeout(t);
     this.restartTimers.clear();
+    for (const id of [...this.health.keys()]) this.stopHealth(id);
   }
 
   /**

@@ -147,3 +147,14 @@ test('bad health check settings get dockerd’s messages', async () => {
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /health: great/);
 });
+
+test('health checks go on after berthd restarts, from the recorded state', async () => {
+  runDetached(d, 'kept', '--health-cmd', 'true', '--health-interval', '200ms', 'busybox', 'sleep', '1000');
+  await until('healthy', () => health('kept')?.Status === 'healthy');
+  await d.restart();
+  assert.equal(health('kept')?.Status, 'healthy');
+  const before = health('kept')?.Log.at(-1)?.End ?? '';
+  await until('a new probe', () => (health('kept')?.Log.at(-1)?.End ?? '') > before);
+  assert.match(psStatus('kept'), /\(healthy\)$/);
+  ok(d, ['rm', '-f', 'kept']);
+});
