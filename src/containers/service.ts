@@ -1451,6 +1451,8 @@ export class ContainerCore implements ContainerService {
       // Running (again) by the time the lock was taken: its mount is there.
       if (up()) {
         if (!opts.freeze || c.state.Paused) return fn(c.rootfs, c);
+        // A probe into a frozen container would hang to its timeout and count as a failure.
+        this.stopHealth(c.id);
         await this.o.runtime.pause(c.id);
         try {
           return await fn(c.rootfs, c);
@@ -1458,6 +1460,7 @@ export class ContainerCore implements ContainerService {
           await this.o.runtime
             .resume(c.id)
             .catch((e) => log.error(`thawing ${c.id} after a copy failed: ${messageOf(e)}`));
+          if (c.state.Running) this.startHealth(c);
         }
       }
       const target = path.join(c.dir, 'rootfs');
