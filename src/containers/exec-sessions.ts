@@ -14,8 +14,8 @@ import { resolveUser } from '../runtime/runtime.js';
 import { badRequest, conflict, EngineError, messageOf, notFound } from '../util/errors.js';
 import { newId } from '../util/ids.js';
 import { logger } from '../util/log.js';
+import { formatGoDuration } from '../util/units.js';
 import type { Container, ContainerService } from './containers.js';
-import { goDuration } from './health.js';
 
 const log = logger('exec');
 
@@ -51,6 +51,8 @@ interface ExecRecord {
 export interface ExecStreams {
   input: Readable;
   output: Writable;
+  /** The payloads alone, stdout and stderr together, without the multiplexing headers. */
+  raw?: boolean;
   /** Half-closes our side once all output is written. */
   end(): void;
 }
@@ -261,7 +263,7 @@ export class ExecSessions {
     r.running = true;
     const c = this.deps.containers.get(r.containerId);
     const cfg = r.config;
-    const multiplexed = !cfg.tty;
+    const multiplexed = !cfg.tty && !streams?.raw;
     const writeOut = (stream: 1 | 2, data: Buffer) => {
       if (!streams || streams.output.destroyed) return;
       if (multiplexed) streams.output.write(Buffer.concat([header(stream, data.length), data]));
@@ -410,19 +412,12 @@ export class ExecSessions {
     const id = this.create(containerId, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
     const kept: Buffer[] = [];
     let keptBytes = 0;
-    let pending: Buffer = Buffer.alloc(0);
-    // The attached output is multiplexed: an 8-byte header (stream, size) before each frame.
     const output = new Writable({
       write(chunk: Buffer, _enc, done) {
-        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-        while (pending.length >= 8 && pending.length >= 8 + pending.readUInt32BE(4)) {
-          const size = pending.readUInt32BE(4);
-          if (keptBytes < maxOutput) {
-            const data = pending.subarray(8, 8 + Math.min(size, maxOutput - keptBytes));
-            kept.push(data);
-            keptBytes += data.length;
-          }
-          pending = pending.subarray(8 + size);
+        if (keptBytes < maxOutput) {
+          const data = chunk.subarray(0, maxOutput - keptBytes);
+          kept.push(data);
+          keptBytes += data.length;
         }
         done();
       },
@@ -440,11 +435,12 @@ export class ExecSessions {
       }
     }, timeoutMs);
     try {
-      await this.start(id, { input: Readable.from([]), output, end: () => {} });
+      await this.start(id, { input: Readable.from([]), output, raw: true, end: () => {} });
     } finally {
       clearTimeout(timer);
     }
-    if (timedOut) return { exitCode: -1, output: `Health check exceeded timeout (${goDuration(timeoutMs)})` };
+    if (timedOut)
+      return { exitCode: -1, output: `Health check exceeded timeout (${formatGoDuration(timeoutMs)})` };
     return { exitCode: this.records.get(id)?.exitCode ?? -1, output: Buffer.concat(kept).toString('utf8') };
   }
 

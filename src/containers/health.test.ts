@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EngineError } from '../util/errors.js';
+import { formatGoDuration } from '../util/units.js';
 import {
-  goDuration,
   type HealthConfig,
   type HealthState,
   healthConfigOf,
@@ -90,8 +90,8 @@ test('nextHealth: successes heal, failures count after the start period, five en
   assert.equal(h.Log[0]?.Start, at(11, 1).Start);
 });
 
-test('goDuration prints like Go', () => {
-  assert.deepEqual([300, 1000, 1500, 30_000, 90_000, 3_600_000].map(goDuration), [
+test('probe timeouts are printed like Go, as in dockerd’s message', () => {
+  assert.deepEqual([300, 1000, 1500, 30_000, 90_000, 3_600_000].map(formatGoDuration), [
     '300ms',
     '1s',
     '1.5s',

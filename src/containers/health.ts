@@ -128,15 +128,6 @@ export function healthConfigOf(config: Doc): HealthConfig | undefined {
   };
 }
 
-/** A duration as Go prints it (dockerd's messages): 30s, 1m30s, 500ms, 1.5s. */
-export function goDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.floor((ms % 3_600_000) / 60_000);
-  const s = (ms % 60_000) / 1000;
-  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${s}s`;
-}
-
 /** The next health state after a probe (dockerd's handleProbeResult). */
 export function nextHealth(
   prev: HealthState,

@@ -532,8 +532,8 @@ export class ContainerCore implements ContainerService {
   private checkNetworkMode(mode: string): void {
     if (['', 'default', 'bridge', 'none', 'host'].includes(mode)) return;
     // Not 404: a 404 from create makes the docker CLI try to pull the image (docker-api.md §0.8).
-    if (mode.startsWith('container:')) {
-      const other = mode.slice('container:'.length);
+    const other = joinedContainer(mode);
+    if (other !== undefined) {
       if (!this.find(other)) throw badRequest(`No such container: ${other}`);
       return;
     }
@@ -588,9 +588,10 @@ export class ContainerCore implements ContainerService {
     })();
     try {
       let netns: string | undefined | 'host';
+      const netDonor = joinedContainer(networkMode);
       if (networkMode === 'host') netns = 'host';
-      else if (networkMode.startsWith('container:')) {
-        const other = this.get(networkMode.slice('container:'.length));
+      else if (netDonor !== undefined) {
+        const other = this.get(netDonor);
         if (!other.state.Running || other.state.Pid <= 0) {
           throw conflict(`cannot join network of a non running container: ${other.id}`);
         }
